@@ -1,0 +1,465 @@
+package logsingestion
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Default limits of the real service.
+const (
+	DefaultMaxWireBytes         = 1 << 20  // 1,048,576 bytes on the wire
+	DefaultMaxDecompressedBytes = 50 << 20 // 52,428,800 bytes after gunzip
+	DefaultRequestsPerMinute    = 12000
+	DefaultBytesPerMinute       = 2 << 30
+	DefaultAudience             = "https://monitor.azure.com"
+	DefaultTokenTTL             = 3599 * time.Second
+)
+
+// Options configures the emulator. Zero values mean the documented defaults.
+type Options struct {
+	// Addr is the HTTPS listen address; default "127.0.0.1:0". Only loopback addresses are accepted.
+	Addr string
+	// DCRs maps a DCR immutable id to the streams declared in it.
+	DCRs map[string][]string
+	// Columns optionally declares the columns of a stream (stream name -> column names). Properties
+	// not declared are dropped from stored rows and counted, as the real service does.
+	Columns map[string][]string
+	// Publishers optionally restricts, per DCR id, which principals (client ids) hold
+	// "Monitoring Metrics Publisher". A DCR absent from a non-nil map admits every principal.
+	Publishers map[string][]string
+
+	// TenantID, ClientID and ClientSecret register the application of the fake STS.
+	// ClientSecret may be empty when only certificates / federated assertions are used.
+	TenantID, ClientID, ClientSecret string
+	// ClientCertificates are accepted for client-certificate assertions (RSA keys: MSAL signs PS256).
+	ClientCertificates []*x509.Certificate
+	// FederatedTokens are accepted verbatim as client assertions (workload identity token files).
+	FederatedTokens []string
+	// ManagedIdentityClientID is the principal of tokens from the managed-identity endpoints.
+	// Default "msi-" + random. Requests naming another client_id / mi_res_id are refused, except
+	// ManagedIdentityResourceID.
+	ManagedIdentityClientID   string
+	ManagedIdentityResourceID string
+	// IdentityHeader is the App Service X-IDENTITY-HEADER secret; default random.
+	IdentityHeader string
+
+	// Audience of the ingestion API (default https://monitor.azure.com).
+	Audience string
+	// TokenTTL is the lifetime of issued tokens (default 3599 s).
+	TokenTTL time.Duration
+
+	MaxWireBytes         int64
+	MaxDecompressedBytes int64
+	RequestsPerMinute    int
+	BytesPerMinute       int64
+
+	Faults Faults
+
+	// CAFile, when set, is where the CA certificate PEM is written. Default: a file in a private
+	// temporary directory removed by Close.
+	CAFile string
+	// Logf receives diagnostic lines (nil: silent).
+	Logf func(format string, args ...any)
+}
+
+// Faults are injected into ingestion requests that passed authentication and routing checks.
+type Faults struct {
+	// Fail503Rate is the fraction (0..1) of requests answered 503 ServiceUnavailable.
+	Fail503Rate float64
+	// Fail503Next answers the next N requests with 503.
+	Fail503Next int
+	// Throttle429Next answers the next N requests with 429 TooManyRequests and Retry-After.
+	Throttle429Next int
+	// RetryAfter is the Retry-After of injected 429/503 answers; default 1 s. Sub-second values are
+	// sent as retry-after-ms (plus Retry-After: 1).
+	RetryAfter time.Duration
+	// DropConnNext stores the rows of the next N otherwise successful requests, then drops the
+	// connection without answering.
+	DropConnNext int
+	// DropConnRate is the fraction of otherwise successful requests treated like DropConnNext.
+	DropConnRate float64
+	// Latency is added before answering every ingestion request.
+	Latency time.Duration
+	// RejectRow makes the whole request fail with 400 InvalidPayload when it returns true for a row.
+	RejectRow func(row map[string]any) bool
+	// Seed seeds the random choices of the rates (0: fixed default seed).
+	Seed uint64
+}
+
+// Emulator is a running emulator. Its methods are safe for concurrent use.
+type Emulator struct {
+	opts       Options
+	ca         *testCA
+	srv        *http.Server
+	ln         net.Listener
+	miSrv      *http.Server
+	miLn       net.Listener
+	caFile     string
+	tmpDir     string
+	hmacKey    []byte
+	baseURL    string
+	miBaseURL  string
+	identityHd string
+	miClientID string
+	wg         sync.WaitGroup
+
+	mu        sync.Mutex
+	faults    Faults
+	rng       *mrand.Rand
+	rows      map[string][]map[string]any // key dcr + "\x00" + stream
+	rowCount  int
+	requests  []Request
+	stats     Stats
+	windows   map[string][]windowEntry
+	revokedAt time.Time
+}
+
+// Request describes one ingestion request as the emulator saw it.
+type Request struct {
+	Time              time.Time
+	DCR, Stream       string
+	APIVersion        string
+	Status            int
+	ErrorCode         string
+	WireBytes         int64
+	DecompressedBytes int64
+	Rows              int
+	ContentEncoding   string
+	ClientRequestID   string
+	Principal         string
+	DroppedConn       bool
+}
+
+// Stats are counters since start (or the last Reset).
+type Stats struct {
+	Requests              int
+	RequestsByStatus      map[int]int
+	ErrorsByCode          map[string]int
+	RowsStored            int
+	ColumnsDropped        int
+	NonObjectRowsDropped  int
+	SilentlyDroppedBodies int
+	DroppedConnections    int
+	RowsInDroppedConns    int
+	TokenRequests         map[string]int // by kind: client_secret, client_certificate, federated, managed_identity_appservice, managed_identity_imds
+	TokenErrors           int
+	MaxWireBytesSeen      int64
+}
+
+type windowEntry struct {
+	at    time.Time
+	bytes int64
+}
+
+// Start starts an emulator on 127.0.0.1.
+func Start(opts Options) (*Emulator, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("logsingestion: bad Addr %q: %w", opts.Addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("logsingestion: Addr %q must be a loopback IP address", opts.Addr)
+	}
+	if opts.Audience == "" {
+		opts.Audience = DefaultAudience
+	}
+	opts.Audience = strings.TrimRight(opts.Audience, "/")
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = DefaultTokenTTL
+	}
+	if opts.MaxWireBytes <= 0 {
+		opts.MaxWireBytes = DefaultMaxWireBytes
+	}
+	if opts.MaxDecompressedBytes <= 0 {
+		opts.MaxDecompressedBytes = DefaultMaxDecompressedBytes
+	}
+	if opts.RequestsPerMinute <= 0 {
+		opts.RequestsPerMinute = DefaultRequestsPerMinute
+	}
+	if opts.BytesPerMinute <= 0 {
+		opts.BytesPerMinute = DefaultBytesPerMinute
+	}
+	for id, streams := range opts.DCRs {
+		if id == "" || len(streams) == 0 {
+			return nil, fmt.Errorf("logsingestion: DCR %q needs at least one stream", id)
+		}
+	}
+	e := &Emulator{
+		opts:    opts,
+		rows:    map[string][]map[string]any{},
+		windows: map[string][]windowEntry{},
+		hmacKey: randomBytes(32),
+	}
+	e.identityHd = opts.IdentityHeader
+	if e.identityHd == "" {
+		e.identityHd = hex.EncodeToString(randomBytes(16))
+	}
+	e.miClientID = opts.ManagedIdentityClientID
+	if e.miClientID == "" {
+		e.miClientID = "msi-" + hex.EncodeToString(randomBytes(8))
+	}
+	e.resetStatsLocked()
+	e.setFaultsLocked(opts.Faults)
+
+	e.ca, err = newTestCA()
+	if err != nil {
+		return nil, err
+	}
+	e.caFile = opts.CAFile
+	if e.caFile == "" {
+		e.tmpDir, err = os.MkdirTemp("", "logsingestion-emulator-")
+		if err != nil {
+			return nil, err
+		}
+		e.caFile = filepath.Join(e.tmpDir, "ca.pem")
+	}
+	if err = os.WriteFile(e.caFile, e.ca.caPEM, 0o600); err != nil {
+		e.cleanup()
+		return nil, fmt.Errorf("logsingestion: writing CA file: %w", err)
+	}
+
+	e.ln, err = net.Listen("tcp", opts.Addr)
+	if err != nil {
+		e.cleanup()
+		return nil, err
+	}
+	e.miLn, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		e.ln.Close()
+		e.cleanup()
+		return nil, err
+	}
+	e.baseURL = "https://" + e.ln.Addr().String()
+	e.miBaseURL = "http://" + e.miLn.Addr().String()
+
+	errLog := log.New(io.Discard, "", 0)
+	e.srv = &http.Server{
+		Handler: http.HandlerFunc(e.serveHTTPS),
+		TLSConfig: &tls.Config{
+			MinVersion:   tls.VersionTLS12, // the real service enforces TLS >= 1.2
+			Certificates: []tls.Certificate{e.ca.leaf},
+		},
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          errLog,
+	}
+	e.miSrv = &http.Server{
+		Handler:           http.HandlerFunc(e.serveMI),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          errLog,
+	}
+	e.wg.Add(2)
+	go func() {
+		defer e.wg.Done()
+		_ = e.srv.ServeTLS(e.ln, "", "")
+	}()
+	go func() {
+		defer e.wg.Done()
+		_ = e.miSrv.Serve(e.miLn)
+	}()
+	return e, nil
+}
+
+func (e *Emulator) cleanup() {
+	if e.tmpDir != "" {
+		_ = os.RemoveAll(e.tmpDir)
+	}
+}
+
+// Close stops both listeners, waits for the servers to return and removes the temporary CA file.
+func (e *Emulator) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := errors.Join(e.srv.Shutdown(ctx), e.miSrv.Shutdown(ctx))
+	if err != nil {
+		_ = e.srv.Close()
+		_ = e.miSrv.Close()
+	}
+	e.wg.Wait()
+	e.cleanup()
+	return nil
+}
+
+// IngestURL is the Data Collection Endpoint base URL (https, no trailing slash).
+func (e *Emulator) IngestURL() string { return e.baseURL }
+
+// AuthorityHost is the https authority host of the fake STS, with a trailing slash.
+func (e *Emulator) AuthorityHost() string { return e.baseURL + "/" }
+
+// TokenURL is the v2.0 token endpoint of the configured tenant.
+func (e *Emulator) TokenURL() string {
+	return e.baseURL + "/" + e.opts.TenantID + "/oauth2/v2.0/token"
+}
+
+// IdentityEndpoint is the value for IDENTITY_ENDPOINT (App Service managed identity, plain http).
+func (e *Emulator) IdentityEndpoint() string { return e.miBaseURL + "/msi/token" }
+
+// IdentityHeader is the value for IDENTITY_HEADER.
+func (e *Emulator) IdentityHeader() string { return e.identityHd }
+
+// IMDSURL is the IMDS-style token URL (http://127.0.0.1:port/metadata/identity/oauth2/token).
+func (e *Emulator) IMDSURL() string { return e.miBaseURL + "/metadata/identity/oauth2/token" }
+
+// ManagedIdentityClientID is the principal of managed-identity tokens.
+func (e *Emulator) ManagedIdentityClientID() string { return e.miClientID }
+
+// Audience is the accepted token audience.
+func (e *Emulator) Audience() string { return e.opts.Audience }
+
+// Scope is the scope clients should request ("<audience>//.default", as the Azure SDKs do).
+func (e *Emulator) Scope() string { return e.opts.Audience + "//.default" }
+
+// CAFile is the path of the PEM file holding the emulator's CA certificate.
+func (e *Emulator) CAFile() string { return e.caFile }
+
+// CAPEM returns the CA certificate PEM.
+func (e *Emulator) CAPEM() []byte { return append([]byte(nil), e.ca.caPEM...) }
+
+// CertPool returns a new pool holding the emulator's CA.
+func (e *Emulator) CertPool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(e.ca.caCert)
+	return p
+}
+
+// HTTPClient returns an HTTP client trusting the emulator's CA.
+func (e *Emulator) HTTPClient() *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig:   &tls.Config{RootCAs: e.CertPool(), MinVersion: tls.VersionTLS12},
+			ForceAttemptHTTP2: true,
+		},
+	}
+}
+
+// SetFaults replaces the fault settings (counters such as Fail503Next restart from the new values).
+func (e *Emulator) SetFaults(f Faults) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.setFaultsLocked(f)
+}
+
+func (e *Emulator) setFaultsLocked(f Faults) {
+	if f.RetryAfter <= 0 {
+		f.RetryAfter = time.Second
+	}
+	seed := f.Seed
+	if seed == 0 {
+		seed = 1
+	}
+	e.faults = f
+	e.rng = mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// RevokeTokens makes every token issued so far invalid (401), as a revoked or expired token would be.
+func (e *Emulator) RevokeTokens() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// Token iat has second resolution: revoke everything issued up to and including this second.
+	e.revokedAt = time.Now().Truncate(time.Second).Add(time.Second)
+}
+
+// Rows returns copies of the rows stored for dcr/stream, in arrival order.
+func (e *Emulator) Rows(dcr, stream string) []map[string]any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	src := e.rows[dcr+"\x00"+stream]
+	out := make([]map[string]any, len(src))
+	for i, r := range src {
+		c := make(map[string]any, len(r))
+		for k, v := range r {
+			c[k] = v
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// RowCount is the number of rows stored over all DCRs and streams.
+func (e *Emulator) RowCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.rowCount
+}
+
+// Requests returns a copy of the ingestion request log.
+func (e *Emulator) Requests() []Request {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Request(nil), e.requests...)
+}
+
+// Stats returns a snapshot of the counters.
+func (e *Emulator) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.stats
+	s.RequestsByStatus = copyMap(e.stats.RequestsByStatus)
+	s.ErrorsByCode = copyMap(e.stats.ErrorsByCode)
+	s.TokenRequests = copyMap(e.stats.TokenRequests)
+	return s
+}
+
+// Reset clears stored rows, the request log, throttling windows and counters (not faults).
+func (e *Emulator) Reset() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.rows = map[string][]map[string]any{}
+	e.rowCount = 0
+	e.requests = nil
+	e.windows = map[string][]windowEntry{}
+	e.resetStatsLocked()
+}
+
+func (e *Emulator) resetStatsLocked() {
+	e.stats = Stats{
+		RequestsByStatus: map[int]int{},
+		ErrorsByCode:     map[string]int{},
+		TokenRequests:    map[string]int{},
+	}
+}
+
+func (e *Emulator) logf(format string, args ...any) {
+	if e.opts.Logf != nil {
+		e.opts.Logf(format, args...)
+	}
+}
+
+func copyMap[K comparable, V any](m map[K]V) map[K]V {
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+func newGUID() string {
+	b := randomBytes(16)
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -33,7 +33,6 @@ func (e *Emulator) writeAzureError(w http.ResponseWriter, status int, code, msg,
 	_, _ = w.Write(b)
 }
 
-
 func (e *Emulator) finish(rec *Request, status int, code string) {
 	rec.Status = status
 	rec.ErrorCode = code

@@ -1,0 +1,242 @@
+package vendorapi
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// fixedNow returns a clock far after every event of a span ending at t0.
+func fixedNow() time.Time { return t0.Add(24 * time.Hour) }
+
+// startTest starts srv with httptest and returns its base URL.
+func startTest(t *testing.T, srv *Server) string {
+	t.Helper()
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// authClient returns a client that authenticates per the server's Config.
+func authClient(t *testing.T, srv *Server, base string) *http.Client {
+	t.Helper()
+	c := srv.Config()
+	hc := &http.Client{Timeout: 10 * time.Second}
+	switch c.Auth {
+	case AuthNone:
+		return hc
+	case AuthOAuth2:
+		cc := clientcredentials.Config{
+			ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+			TokenURL: base + c.TokenPath, Scopes: c.Scopes,
+			EndpointParams: url.Values{},
+		}
+		for k, v := range c.TokenParams {
+			cc.EndpointParams.Set(k, v)
+		}
+		cl := cc.Client(context.Background())
+		cl.Timeout = 10 * time.Second
+		return cl
+	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: headerTransport{c: c}}
+}
+
+type headerTransport struct{ c Config }
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	switch h.c.Auth {
+	case AuthAPIKey:
+		v := h.c.APIKey
+		if h.c.APIKeyPrefix != "" {
+			v = h.c.APIKeyPrefix + " " + v
+		}
+		r.Header.Set(h.c.APIKeyHeader, v)
+	case AuthBasic:
+		r.SetBasicAuth(h.c.Username, h.c.Password)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func do(t *testing.T, hc *http.Client, req *http.Request) resp {
+	t.Helper()
+	r, err := hc.Do(req)
+	require.NoError(t, err)
+	defer r.Body.Close()
+	var rd io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		require.NoError(t, err)
+		rd = zr
+	}
+	b, err := io.ReadAll(rd)
+	require.NoError(t, err)
+	return resp{status: r.StatusCode, header: r.Header, body: b}
+}
+
+func get(t *testing.T, hc *http.Client, u string) resp {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	require.NoError(t, err)
+	return do(t, hc, req)
+}
+
+// walkWindow fetches every page of [since, until) the way a CCP receiver
+// configured for the server's paging mode would, and returns the event ids.
+// Bounded to maxPages requests.
+func walkWindow(t *testing.T, srv *Server, hc *http.Client, base string, since, until time.Time, ps int) []string {
+	t.Helper()
+	c := srv.Config()
+	const maxPages = 5000
+	deadline := time.Now().Add(30 * time.Second)
+	var ids []string
+	q := srv.WindowQuery(since, until)
+	if c.Paging != PagingNone {
+		q.Set(c.PageSizeParam, strconv.Itoa(ps))
+	}
+	next := base + c.Path + "?" + q.Encode()
+	offset, pageNo := 0, 1
+	if c.ZeroBasedPages {
+		pageNo = 0
+	}
+	prevTok := ""
+	for n := 0; ; n++ {
+		require.Less(t, n, maxPages, "too many pages")
+		require.True(t, time.Now().Before(deadline), "walk took too long")
+		r := get(t, hc, next)
+		require.Equal(t, http.StatusOK, r.status, "page %d: %s", n, r.body)
+		evs := gjson.GetBytes(r.body, c.EventsPath)
+		if c.EventsPath == "-" {
+			evs = gjson.ParseBytes(r.body)
+		}
+		require.True(t, evs.IsArray(), "events not an array: %.300s", r.body)
+		cnt := 0
+		evs.ForEach(func(_, v gjson.Result) bool {
+			ids = append(ids, v.Get("id").String())
+			cnt++
+			return true
+		})
+		switch c.Paging {
+		case PagingNone:
+			return ids
+		case PagingNextPageToken, PagingPersistentToken:
+			var tok string
+			if c.NextHeader != "" {
+				tok = r.header.Get(c.NextHeader)
+			} else {
+				tok = gjson.GetBytes(r.body, c.NextField).String()
+			}
+			if c.HasMoreField != "" && !gjson.GetBytes(r.body, c.HasMoreField).Bool() && c.Paging == PagingNextPageToken {
+				return ids
+			}
+			if tok == "" || tok == prevTok || (cnt == 0 && c.HasMoreField == "") {
+				return ids
+			}
+			prevTok = tok
+			q2 := url.Values{}
+			for k, v := range q {
+				q2[k] = v
+			}
+			q2.Set(c.TokenParam, tok)
+			next = base + c.Path + "?" + q2.Encode()
+		case PagingLinkHeader:
+			var u string
+			if c.NextField != "" {
+				u = gjson.GetBytes(r.body, c.NextField).String()
+			} else {
+				u = parseNextLink(r.header.Get("Link"))
+			}
+			if u == "" || u == next || cnt == 0 {
+				return ids
+			}
+			next = u
+		case PagingNextPageURL:
+			u := gjson.GetBytes(r.body, c.NextField).String()
+			if u == "" || cnt == 0 {
+				return ids
+			}
+			if c.RelativeNextURL {
+				u = base + u
+			}
+			next = u
+		case PagingOffset:
+			if cnt == 0 || cnt < ps {
+				return ids
+			}
+			offset += cnt
+			q.Set(c.OffsetParam, strconv.Itoa(offset))
+			next = base + c.Path + "?" + q.Encode()
+		case PagingCountBased:
+			pc := int(gjson.GetBytes(r.body, "page_count").Int())
+			last := pc
+			if c.ZeroBasedPages {
+				last = pc - 1
+			}
+			if cnt == 0 || pageNo >= last {
+				return ids
+			}
+			pageNo++
+			q.Set(c.PageParam, strconv.Itoa(pageNo))
+			next = base + c.Path + "?" + q.Encode()
+		}
+	}
+}
+
+var linkRe = regexp.MustCompile(`<([^>]*)>\s*;\s*rel="?next"?`)
+
+func parseNextLink(h string) string {
+	m := linkRe.FindStringSubmatch(h)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func errorBody(t *testing.T, b []byte) map[string]string {
+	t.Helper()
+	var m map[string]string
+	require.NoError(t, json.Unmarshal(b, &m), "error body must be JSON: %s", b)
+	return m
+}
+
+func post(t *testing.T, hc *http.Client, u, ct, body string) resp {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
+	require.NoError(t, err)
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	return do(t, hc, req)
+}
+
+func gjsonIDs(body []byte, path string) []string {
+	var ids []string
+	gjson.GetBytes(body, path).ForEach(func(_, v gjson.Result) bool {
+		ids = append(ids, v.Get("id").String())
+		return true
+	})
+	return ids
+}
+
+func gjsonStr(body []byte, path string) string { return gjson.GetBytes(body, path).String() }

@@ -1,0 +1,62 @@
+# otelcol-ccp: run Microsoft Sentinel CCP connectors in an OpenTelemetry Collector.
+# Every target works on a fresh machine with Go >= 1.26 and the Go module proxy.
+
+GO        ?= go
+TOOLS     := $(CURDIR)/.tools
+OCB       := $(TOOLS)/builder
+MDATAGEN  := $(TOOLS)/mdatagen
+BIN       := $(CURDIR)/bin
+COLLECTOR := $(BIN)/otelcol-ccp
+PKGS      := ./...
+# CI runs the tests with the race detector; the e2e test builds the distro itself.
+TESTFLAGS ?= -race -count=1 -timeout 45m
+
+.PHONY: all build run test test-unit bench lint fmt vet generate clean tools soak soak-short
+
+all: build
+
+$(OCB): tools/go.mod tools/go.sum
+	cd tools && GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/builder
+
+$(MDATAGEN): tools/go.mod tools/go.sum
+	cd tools && GOBIN=$(TOOLS) $(GO) install go.opentelemetry.io/collector/cmd/mdatagen
+
+tools: $(OCB) $(MDATAGEN)
+
+# build: the ocb distro plus the helper programs (ccp command-line tool, emulators/demo).
+build: $(OCB)
+	@mkdir -p $(BIN)
+	$(OCB) --config builder-config.yaml
+	cp _build/otelcol-ccp $(COLLECTOR)
+	$(GO) build -o $(BIN)/ccpemulator ./internal/cmd/ccpemulator
+	@if [ -d cmd/ccp ]; then $(GO) build -o $(BIN)/ccp ./cmd/ccp; fi
+
+# run: the demo. Local emulators of a vendor API and of Azure Monitor Logs Ingestion (with its
+# Entra ID token endpoint), and the distro polling one into the other. Ctrl-C stops it.
+run: build
+	$(BIN)/ccpemulator demo --collector $(COLLECTOR) --config testdata/demo/config.yaml
+
+test: vet
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+test-unit: vet
+	$(GO) test $(TESTFLAGS) -short $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+lint: vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+generate: $(MDATAGEN)
+	cd receiver/ccpreceiver && $(MDATAGEN) metadata.yaml
+	cd exporter/azuremonitordcrexporter && $(MDATAGEN) metadata.yaml
+
+clean:
+	rm -rf $(BIN) _build .cache

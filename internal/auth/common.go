@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -25,9 +27,14 @@ const maxTokenResponse = 1 << 20
 const redacted = "[REDACTED]"
 
 // secrets is the set of secret strings one Authenticator knows. scrub removes them from errors.
-type secrets struct{ list []string }
+type secrets struct {
+	mu   sync.Mutex
+	list []string
+}
 
 func (s *secrets) add(v ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, x := range v {
 		// Very short values ("a", "1") would redact ordinary words; they are not worth hiding
 		// at the cost of unreadable messages, and real secrets are longer.
@@ -43,6 +50,8 @@ func (s *secrets) add(v ...string) {
 }
 
 func (s *secrets) clean(msg string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, x := range s.list {
 		msg = strings.ReplaceAll(msg, x, redacted)
 	}
@@ -344,37 +353,99 @@ func withTimeout(ctx context.Context, d time.Duration) (context.Context, context
 	return context.WithTimeout(ctx, d)
 }
 
-// jsonPathToGJSON translates the simple Json.NET paths auth fields use ($.a.b, $.a[0].b,
-// $['a'].b) into a gjson path.
-func jsonPathToGJSON(p string) string {
-	p = strings.TrimSpace(p)
-	p = strings.TrimPrefix(p, "$")
-	var parts []string
-	for len(p) > 0 {
-		switch {
-		case p[0] == '.':
-			p = p[1:]
-		case p[0] == '[':
-			end := strings.IndexByte(p, ']')
-			if end < 0 {
-				parts = append(parts, escapeGJSON(p[1:]))
-				p = ""
-				continue
-			}
-			inner := strings.TrimSpace(p[1:end])
-			inner = strings.Trim(inner, `'"`)
-			parts = append(parts, escapeGJSON(inner))
-			p = p[end+1:]
-		default:
-			end := strings.IndexAny(p, ".[")
-			if end < 0 {
-				end = len(p)
-			}
-			parts = append(parts, escapeGJSON(p[:end]))
-			p = p[end:]
-		}
+// cache holds one credential (token, session) with its renewal time and fetches a new one
+// single-flight: concurrent callers wait for the one fetch instead of each logging in.
+type cache[T any] struct {
+	g         gate
+	now       func() time.Time
+	mu        sync.Mutex
+	val       T
+	ok        bool
+	refreshAt time.Time // zero: no known expiry, valid until invalidate
+}
+
+func newCache[T any](now func() time.Time) *cache[T] { return &cache[T]{g: newGate(), now: now} }
+
+func (c *cache[T]) cached() (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ok && (c.refreshAt.IsZero() || c.now().Before(c.refreshAt)) {
+		return c.val, true
 	}
-	return strings.Join(parts, ".")
+	var zero T
+	return zero, false
+}
+
+// set stores a value valid until refreshAt (zero: until invalidate).
+func (c *cache[T]) set(v T, refreshAt time.Time) {
+	c.mu.Lock()
+	c.val, c.ok, c.refreshAt = v, true, refreshAt
+	c.mu.Unlock()
+}
+
+// get returns the cached value or runs fetch (once for all waiting callers).
+func (c *cache[T]) get(ctx context.Context, fetch func(ctx context.Context) (T, time.Time, error)) (T, error) {
+	if v, ok := c.cached(); ok {
+		return v, nil
+	}
+	var zero T
+	if err := c.g.lock(ctx); err != nil {
+		return zero, err
+	}
+	defer c.g.unlock()
+	if v, ok := c.cached(); ok { // fetched by another caller while this one waited
+		return v, nil
+	}
+	v, at, err := fetch(ctx)
+	if err != nil {
+		return zero, err
+	}
+	c.set(v, at)
+	return v, nil
+}
+
+func (c *cache[T]) invalidate() {
+	c.mu.Lock()
+	var zero T
+	c.val, c.ok, c.refreshAt = zero, false, time.Time{}
+	c.mu.Unlock()
+}
+
+// renewAt is when a credential issued at now with the given lifetime is renewed: refreshMargin
+// before it expires, or halfway through very short lifetimes. lifetime <= 0 gives zero (no
+// known expiry).
+func renewAt(now time.Time, lifetime time.Duration) time.Time {
+	if lifetime <= 0 {
+		return time.Time{}
+	}
+	m := refreshMargin
+	if lifetime < 2*m {
+		m = lifetime / 2
+	}
+	return now.Add(lifetime - m)
+}
+
+// jwtExpiry returns the exp claim of a decodable JWT.
+func jwtExpiry(tok string) (time.Time, bool) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return time.Time{}, false
+	}
+	var c struct {
+		Exp json.Number `json:"exp"`
+	}
+	if json.Unmarshal(b, &c) != nil || c.Exp == "" {
+		return time.Time{}, false
+	}
+	f, err := c.Exp.Float64()
+	if err != nil || f <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(f), 0), true
 }
 
 func escapeGJSON(s string) string {
@@ -387,23 +458,4 @@ func escapeGJSON(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// lookupJSON returns the string at a Json.NET-style path of body; ok is false when the path
-// selects nothing or a non-scalar.
-func lookupJSON(body []byte, path string) (string, bool) {
-	if !gjson.ValidBytes(body) {
-		return "", false
-	}
-	gp := jsonPathToGJSON(path)
-	var r gjson.Result
-	if gp == "" {
-		r = gjson.ParseBytes(body)
-	} else {
-		r = gjson.GetBytes(body, gp)
-	}
-	if !r.Exists() || r.Type == gjson.Null || r.IsObject() || r.IsArray() {
-		return "", false
-	}
-	return r.String(), true
 }

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -83,15 +82,12 @@ type oauth2Auth struct {
 	timeout  time.Duration
 	flow     tokenFlow
 
-	g         gate
-	mu        sync.Mutex
-	token     string
-	refreshAt time.Time // zero: no known expiry, valid until Invalidate
+	tokens *cache[string]
 }
 
 func newOAuth2(def definition.Auth, s Settings) (Authenticator, error) {
 	f := def.Fields
-	a := &oauth2Auth{s: s, g: newGate()}
+	a := &oauth2Auth{s: s, tokens: newCache[string](s.Now)}
 	var err error
 	if a.tokenURL, err = endpointURL(f, "TokenEndpoint"); err != nil {
 		return nil, err
@@ -191,8 +187,7 @@ func (a *oauth2Auth) seedAccessToken(f *definition.Fields) error {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "1/2/2006 3:04:05 PM"} {
 		if t, err := time.Parse(layout, exp); err == nil {
 			if t.After(a.s.Now()) {
-				a.token = tok
-				a.refreshAt = t.Add(-refreshMargin)
+				a.tokens.set(tok, t.Add(-refreshMargin))
 			}
 			return nil
 		}
@@ -213,56 +208,22 @@ func (a *oauth2Auth) Apply(ctx context.Context, req *http.Request) error {
 	return nil
 }
 
-func (a *oauth2Auth) Invalidate() {
-	a.mu.Lock()
-	a.token = ""
-	a.refreshAt = time.Time{}
-	a.mu.Unlock()
-}
-
-func (a *oauth2Auth) cached() (string, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.token != "" && (a.refreshAt.IsZero() || a.s.Now().Before(a.refreshAt)) {
-		return a.token, true
-	}
-	return "", false
-}
+func (a *oauth2Auth) Invalidate() { a.tokens.invalidate() }
 
 // get returns a valid token, fetching one (single-flight) when needed.
 func (a *oauth2Auth) get(ctx context.Context) (string, error) {
-	if t, ok := a.cached(); ok {
-		return t, nil
-	}
-	if err := a.g.lock(ctx); err != nil {
-		return "", err
-	}
-	defer a.g.unlock()
-	if t, ok := a.cached(); ok { // another caller fetched it while we waited
-		return t, nil
-	}
-	ans, err := a.fetch(ctx)
-	if err != nil {
-		return "", err
-	}
-	a.sec.add(ans.access, ans.refresh)
-	a.flow.accepted(ctx, ans)
-	now := a.s.Now()
-	a.mu.Lock()
-	a.token = ans.access
-	a.refreshAt = time.Time{}
-	if ans.expiresIn > 0 {
-		m := refreshMargin
-		if ans.expiresIn < 2*m {
-			m = ans.expiresIn / 2
+	return a.tokens.get(ctx, func(ctx context.Context) (string, time.Time, error) {
+		ans, err := a.fetch(ctx)
+		if err != nil {
+			return "", time.Time{}, err
 		}
-		a.refreshAt = now.Add(ans.expiresIn - m)
-	}
-	a.mu.Unlock()
-	a.s.Logger.Debug("OAuth2 access token obtained",
-		zap.String("token_endpoint", safeURL(a.tokenURL, "")), zap.String("grant", a.grant),
-		zap.Duration("expires_in", ans.expiresIn))
-	return ans.access, nil
+		a.sec.add(ans.access, ans.refresh)
+		a.flow.accepted(ctx, ans)
+		a.s.Logger.Debug("OAuth2 access token obtained",
+			zap.String("token_endpoint", safeURL(a.tokenURL, "")), zap.String("grant", a.grant),
+			zap.Duration("expires_in", ans.expiresIn))
+		return ans.access, renewAt(a.s.Now(), ans.expiresIn), nil
+	})
 }
 
 // tokenAnswer is the useful part of a token endpoint's answer.

@@ -187,6 +187,13 @@ func TestDefaultsAndVariables(t *testing.T) {
 	v, err = Eval("[concat('a', parameters('undeclared'))]", ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "adummy-undeclared", v)
+
+	_, err = Eval("[variables('nope')]", ctx)
+	require.ErrorContains(t, err, "variable not defined")
+	ctx.MissingVariable = func(name, expr string) (any, bool) { return "var-" + name, true }
+	v, err = Eval("[variables('nope')]", ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "var-nope", v)
 }
 
 func TestIsExpressionAndUnescape(t *testing.T) {

@@ -32,6 +32,9 @@ type Context struct {
 	// value nor a default. decl is its declaration (nil if undeclared) and
 	// expr the expression being evaluated. ok=false keeps it an error.
 	Missing func(name string, decl map[string]any, expr string) (v any, ok bool)
+	// MissingVariable, if set, is asked for a variables('name') that the
+	// template does not define. ok=false keeps it an error.
+	MissingVariable func(name string, expr string) (v any, ok bool)
 
 	// Placeholder deployment environment used by subscription(),
 	// resourceGroup(), deployment() and resourceId(). Empty fields get
@@ -345,6 +348,11 @@ func (e *evaluator) parameter(name string) (any, error) {
 func (e *evaluator) variable(name string) (any, error) {
 	raw, ok := lookupKeyOK(e.ctx.Variables, name)
 	if !ok {
+		if e.ctx.MissingVariable != nil {
+			if v, ok := e.ctx.MissingVariable(name, e.expr); ok {
+				return v, nil
+			}
+		}
 		return nil, e.fail("variables", name, "variable not defined")
 	}
 	key := "v:" + strings.ToLower(name)

@@ -866,4 +866,3 @@ func formatOne(v any, f string) string {
 	}
 	return toStr(v)
 }
-

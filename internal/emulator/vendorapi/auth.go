@@ -18,8 +18,10 @@ func secureEq(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// checkAuth returns "" when the request is authenticated, else the reason.
-func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request) bool {
+// checkAuth writes a 401 and returns false unless the request is
+// authenticated. p (nil when the body could not be parsed) is needed for
+// APIKeyInBody.
+func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request, p *params) bool {
 	fail := func(msg string) bool {
 		if s.cfg.Auth == AuthOAuth2 {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -33,8 +35,15 @@ func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request) bool {
 	case AuthNone:
 		return true
 	case AuthAPIKey:
-		v := r.Header.Get(s.cfg.APIKeyHeader)
-		if v == "" {
+		var v string
+		if s.cfg.APIKeyInBody {
+			if p != nil {
+				v, _ = p.getBody(s.cfg.APIKeyHeader)
+			}
+			if v == "" {
+				return fail("missing API key body field " + s.cfg.APIKeyHeader)
+			}
+		} else if v = r.Header.Get(s.cfg.APIKeyHeader); v == "" {
 			return fail("missing API key header " + s.cfg.APIKeyHeader)
 		}
 		want := s.cfg.APIKey
@@ -42,7 +51,7 @@ func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request) bool {
 			want = s.cfg.APIKeyPrefix + " " + want
 		}
 		if !secureEq(v, want) {
-			return fail("invalid API key in header " + s.cfg.APIKeyHeader)
+			return fail("invalid API key in " + s.cfg.APIKeyHeader)
 		}
 		return true
 	case AuthBasic:

@@ -175,6 +175,10 @@ type Config struct {
 	APIKey       string
 	APIKeyHeader string
 	APIKeyPrefix string
+	// APIKeyInBody (CCP IsApiKeyInPostPayload) expects the key, with the
+	// prefix if any, in the POST form/JSON body field named APIKeyHeader
+	// (a gjson path for JSON) instead of a header.
+	APIKeyInBody bool
 	// Basic mode.
 	Username string
 	Password string

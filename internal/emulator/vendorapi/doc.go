@@ -56,6 +56,8 @@
 //   - AuthNone.
 //   - AuthAPIKey: header APIKeyHeader (default Authorization) must equal
 //     "APIKeyPrefix APIKey" (e.g. "SSWS k") or "APIKey" without a prefix.
+//     With APIKeyInBody (CCP IsApiKeyInPostPayload) the same value is
+//     expected in the POST form/JSON body field named APIKeyHeader instead.
 //   - AuthBasic: Authorization: Basic base64(Username:Password).
 //   - AuthOAuth2: POST TokenPath (default /oauth2/token), form (or JSON)
 //     body, grant_type=client_credentials, client id/secret in the body or as
@@ -114,6 +116,8 @@
 //     page_size, total and page_count. A page past the end is empty.
 //
 // # Faults
+//
+// Authentication is checked before parameters (401 wins over 400).
 //
 // SetFaults (or Config.Faults) sets ErrorRate (500s), ThrottleRate /
 // ThrottleBurst / RetryAfter (bursts of 429 with Retry-After seconds),

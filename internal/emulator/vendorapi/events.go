@@ -1,7 +1,6 @@
 package vendorapi
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/tidwall/gjson"
 	"github.com/tidwall/sjson"
 )
@@ -33,6 +33,11 @@ func (p *params) get(name string) (string, bool) {
 	if v, ok := p.q[name]; ok && len(v) > 0 {
 		return v[0], true
 	}
+	return p.getBody(name)
+}
+
+// getBody looks a parameter up in the form or JSON body only.
+func (p *params) getBody(name string) (string, bool) {
 	if v, ok := p.form[name]; ok && len(v) > 0 {
 		return v[0], true
 	}
@@ -339,12 +344,15 @@ func (s *Server) serveEvents(w *recorder, r *http.Request) {
 		writeError(w, d.status, "internal_error", "internal server error (injected)")
 		return
 	}
-	if !s.checkAuth(w, r) {
-		return
-	}
 	p, err := s.readParams(r)
 	if err != nil {
+		if !s.checkAuth(w, r, nil) {
+			return
+		}
 		s.writeBad(w, err)
+		return
+	}
+	if !s.checkAuth(w, r, p) {
 		return
 	}
 	ip := idxPool.Get().(*[]int)
@@ -554,7 +562,10 @@ func (s *Server) nextURL(r *http.Request, win window, ps int, tok string, relati
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
-var gzPool = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+var gzPool = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
 
 func appendKey(dst []byte, k string) []byte {
 	dst = append(dst, jsonString(k)...)

@@ -319,3 +319,20 @@ func TestRequestLogRedactsSecrets(t *testing.T) {
 	last := srv.Requests()[2]
 	assert.Equal(t, "Bearer "+redacted, last.Header["Authorization"])
 }
+
+func TestAPIKeyInPostBody(t *testing.T) {
+	srv := New(Config{Events: 10, End: t0, Now: fixedNow, Auth: AuthAPIKey, APIKey: "k1", APIKeyHeader: "apiKey", APIKeyInBody: true})
+	base := startTest(t, srv)
+	win := `"since":"` + srv.FormatTime(t0.Add(-time.Hour)) + `","until":"` + srv.FormatTime(t0) + `"`
+	r := post(t, http.DefaultClient, base+"/api/v1/events", "application/json", `{`+win+`,"apiKey":"k1"}`)
+	assert.Equal(t, 200, r.status, "%s", r.body)
+	assert.Len(t, gjsonIDs(r.body, "data"), 10)
+	r = post(t, http.DefaultClient, base+"/api/v1/events", "application/json", `{`+win+`,"apiKey":"k2"}`)
+	assert.Equal(t, 401, r.status)
+	r = post(t, http.DefaultClient, base+"/api/v1/events", "application/json", `{`+win+`}`)
+	assert.Equal(t, 401, r.status)
+	r = get(t, http.DefaultClient, base+"/api/v1/events?apiKey=k1&"+srv.WindowQuery(t0.Add(-time.Hour), t0).Encode())
+	assert.Equal(t, 401, r.status, "the key must be in the body")
+	r = post(t, http.DefaultClient, base+"/api/v1/events", "application/json", `{bad json`)
+	assert.Equal(t, 401, r.status, "auth is checked before parameters")
+}

@@ -1,0 +1,316 @@
+package azuremonitordcrexporter // import "github.com/otelcol-ccp/otelcol-ccp/exporter/azuremonitordcrexporter"
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// ---- record → JSON object -------------------------------------------------------------------
+
+type colMap struct{ key, col string }
+
+// mapper turns a log record into the JSON object of one row.
+type mapper struct {
+	tgCol       string
+	tgSource    string
+	tgOverwrite bool
+	stringBody  string
+	attrs       []colMap
+	resAttrs    []colMap
+}
+
+func newMapper(cfg *Config) mapper {
+	m := mapper{
+		tgCol:       cfg.TimeGenerated.Column,
+		tgSource:    cfg.TimeGenerated.Source,
+		tgOverwrite: cfg.TimeGenerated.Overwrite,
+		stringBody:  cfg.Columns.StringBody,
+	}
+	for k, c := range cfg.Columns.Attributes {
+		m.attrs = append(m.attrs, colMap{k, c})
+	}
+	for k, c := range cfg.Columns.ResourceAttributes {
+		m.resAttrs = append(m.resAttrs, colMap{k, c})
+	}
+	byKey := func(a, b colMap) int {
+		if a.key < b.key {
+			return -1
+		}
+		if a.key > b.key {
+			return 1
+		}
+		return 0
+	}
+	slices.SortFunc(m.attrs, byKey)
+	slices.SortFunc(m.resAttrs, byKey)
+	return m
+}
+
+// recordTime is the TimeGenerated value of a record (unix nanoseconds).
+func (m *mapper) recordTime(lr plog.LogRecord, now int64) int64 {
+	switch m.tgSource {
+	case TimeSourceRecord:
+		if ts := lr.Timestamp(); ts != 0 {
+			return int64(ts)
+		}
+		return now
+	case TimeSourceObserved:
+		if ts := lr.ObservedTimestamp(); ts != 0 {
+			return int64(ts)
+		}
+		return now
+	case TimeSourceNow:
+		return now
+	default:
+		if ts := lr.Timestamp(); ts != 0 {
+			return int64(ts)
+		}
+		if ts := lr.ObservedTimestamp(); ts != 0 {
+			return int64(ts)
+		}
+		return now
+	}
+}
+
+// appendRecord appends the JSON object for lr. Explicitly mapped attribute columns win over body keys
+// of the same name; a body key named like the TimeGenerated column wins unless overwrite is set.
+func (m *mapper) appendRecord(dst []byte, res pcommon.Resource, lr plog.LogRecord, tg int64) []byte {
+	var exBuf [8]string
+	explicit := exBuf[:0]
+	if len(m.attrs) > 0 {
+		attrs := lr.Attributes()
+		for _, c := range m.attrs {
+			if _, ok := attrs.Get(c.key); ok {
+				explicit = append(explicit, c.col)
+			}
+		}
+	}
+	if len(m.resAttrs) > 0 {
+		attrs := res.Attributes()
+		for _, c := range m.resAttrs {
+			if _, ok := attrs.Get(c.key); ok {
+				explicit = append(explicit, c.col)
+			}
+		}
+	}
+	writeTG := m.tgSource != TimeSourceNone && !slices.Contains(explicit, m.tgCol)
+	dst = append(dst, '{')
+	first := true
+	sep := func() {
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+	}
+	body := lr.Body()
+	switch body.Type() {
+	case pcommon.ValueTypeMap:
+		for k, v := range body.Map().All() {
+			if len(explicit) > 0 && slices.Contains(explicit, k) {
+				continue
+			}
+			if writeTG && k == m.tgCol {
+				if m.tgOverwrite {
+					continue
+				}
+				writeTG = false
+			}
+			sep()
+			dst = appendJSONString(dst, k)
+			dst = append(dst, ':')
+			dst = appendJSONValue(dst, v)
+		}
+	case pcommon.ValueTypeEmpty:
+	default:
+		if !slices.Contains(explicit, m.stringBody) {
+			if m.stringBody == m.tgCol {
+				writeTG = false
+			}
+			sep()
+			dst = appendJSONString(dst, m.stringBody)
+			dst = append(dst, ':')
+			dst = appendJSONValue(dst, body)
+		}
+	}
+	for _, c := range m.attrs {
+		if v, ok := lr.Attributes().Get(c.key); ok {
+			sep()
+			dst = appendJSONString(dst, c.col)
+			dst = append(dst, ':')
+			dst = appendJSONValue(dst, v)
+		}
+	}
+	for _, c := range m.resAttrs {
+		if v, ok := res.Attributes().Get(c.key); ok {
+			sep()
+			dst = appendJSONString(dst, c.col)
+			dst = append(dst, ':')
+			dst = appendJSONValue(dst, v)
+		}
+	}
+	if writeTG {
+		sep()
+		dst = appendJSONString(dst, m.tgCol)
+		dst = append(dst, ':')
+		dst = appendTime(dst, time.Unix(0, tg))
+	}
+	return append(dst, '}')
+}
+
+// ---- rows → gzip request bodies -------------------------------------------------------------
+
+// Bounds of the gzip framing used by the packer. A deflate stream never grows data by more than
+// 5 bytes per stored block (≤ 65,535 bytes); worstCase budgets 5 bytes per 4 KiB plus a margin.
+const (
+	gzipHeaderLen = 10
+	closeReserve  = 32 // ']' + final block + 8-byte trailer, with margin
+	auxSpan       = 30 * time.Minute
+)
+
+func worstCase(n int) int { return n + 5*(n/4096+1) + 16 }
+
+type addResult int
+
+const (
+	added addResult = iota
+	full            // the request must be sent first; the record goes into the next one
+	tooBig          // the record cannot be guaranteed to fit even in an empty request
+)
+
+// packer streams JSON rows into one gzip request body and closes it just before the wire limit.
+//
+// It never estimates: between two sync flushes it writes at most as many raw bytes as the worst case
+// of deflate could still fit, then flushes to learn the exact compressed size. As the request fills
+// up, the flushes get more frequent; the request is closed when the next row's worst case no longer
+// fits, which leaves at most about one row's size unused.
+type packer struct {
+	limit, maxRaw int
+	aux           bool
+
+	buf     bytes.Buffer
+	zw      *gzip.Writer
+	exact   int // compressed bytes known after the last flush
+	pending int // raw bytes written since the last flush
+	raw     int // raw bytes including '[' and ','
+	n       int // rows
+	minT    int64
+	maxT    int64
+	flushes int
+}
+
+func newPacker(limit, maxRaw, level int, aux bool) (*packer, error) {
+	p := &packer{limit: limit, maxRaw: maxRaw, aux: aux}
+	p.buf.Grow(limit + 4096)
+	zw, err := gzip.NewWriterLevel(&p.buf, level)
+	if err != nil {
+		return nil, err
+	}
+	p.zw = zw
+	p.reset()
+	return p, nil
+}
+
+func (p *packer) reset() {
+	p.buf.Reset()
+	p.zw.Reset(&p.buf)
+	p.exact = gzipHeaderLen
+	p.pending, p.raw, p.n, p.flushes = 0, 0, 0, 0
+}
+
+func (p *packer) add(row []byte, t int64) (addResult, error) {
+	need := len(row) + 1 // '[' or ','
+	if p.raw+need+1 > p.maxRaw {
+		if p.n == 0 {
+			return tooBig, nil
+		}
+		return full, nil
+	}
+	if p.aux && p.n > 0 && time.Duration(max(t, p.maxT)-min(t, p.minT)) >= auxSpan {
+		return full, nil
+	}
+	if p.exact+worstCase(p.pending+need)+closeReserve > p.limit {
+		if p.pending > 0 {
+			if err := p.zw.Flush(); err != nil {
+				return 0, err
+			}
+			p.flushes++
+			p.exact = p.buf.Len()
+			p.pending = 0
+		}
+		if p.exact+worstCase(need)+closeReserve > p.limit {
+			if p.n == 0 {
+				return tooBig, nil
+			}
+			return full, nil
+		}
+	}
+	sep := byte(',')
+	if p.n == 0 {
+		sep = '['
+		p.minT, p.maxT = t, t
+	} else {
+		p.minT, p.maxT = min(p.minT, t), max(p.maxT, t)
+	}
+	if _, err := p.zw.Write([]byte{sep}); err != nil {
+		return 0, err
+	}
+	if _, err := p.zw.Write(row); err != nil {
+		return 0, err
+	}
+	p.pending += need
+	p.raw += need
+	p.n++
+	return added, nil
+}
+
+var errOverLimit = errors.New("request body over the wire limit")
+
+// finish closes the array and the gzip stream and returns the body (valid until reset).
+func (p *packer) finish() ([]byte, error) {
+	if p.n == 0 {
+		if _, err := p.zw.Write([]byte{'['}); err != nil {
+			return nil, err
+		}
+		p.raw++
+	}
+	if _, err := p.zw.Write([]byte{']'}); err != nil {
+		return nil, err
+	}
+	p.raw++
+	if err := p.zw.Close(); err != nil {
+		return nil, err
+	}
+	if p.buf.Len() > p.limit {
+		return nil, fmt.Errorf("%w: %d > %d bytes", errOverLimit, p.buf.Len(), p.limit)
+	}
+	return p.buf.Bytes(), nil
+}
+
+// packAlone compresses a single row that did not fit by the worst-case bound; it may still fit
+// once compressed. It returns the body or nil when it does not fit.
+func (p *packer) packAlone(row []byte) ([]byte, error) {
+	p.reset()
+	if len(row)+2 > p.maxRaw {
+		return nil, nil
+	}
+	for _, b := range [][]byte{{'['}, row, {']'}} {
+		if _, err := p.zw.Write(b); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.zw.Close(); err != nil {
+		return nil, err
+	}
+	p.n, p.raw = 1, len(row)+2
+	if p.buf.Len() > p.limit {
+		return nil, nil
+	}
+	return p.buf.Bytes(), nil
+}

@@ -274,3 +274,70 @@ func TestMaxConcurrent(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), srv.MaxConcurrent())
 }
+
+// TestMillionEventsSoakShape serves a 1,000,000-event, 24 h store the way
+// the soak test will (1000 per page): a PersistentToken stream over all of
+// it, and NextPageToken over 5-minute windows for a slice of the day, with
+// 5% 500s. Skipped with -short.
+func TestMillionEventsSoakShape(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large")
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	events := 1_000_000
+	if raceEnabled {
+		events = 100_000 // the race detector makes the 1M walk take over a minute
+	}
+	cfg := Config{Events: events, Span: 24 * time.Hour, End: t0, Now: fixedNow, Seed: 11,
+		Paging: PagingPersistentToken, PageSize: 1000, Faults: Faults{ErrorRate: 0.05}}
+	srv := New(cfg)
+	base := startTest(t, srv)
+	u := base + "/api/v1/events?limit=1000&since=" + srv.FormatTime(t0.Add(-24*time.Hour))
+	for n := 0; n < 3*events/1000 && time.Now().Before(deadline); n++ {
+		r := get(t, http.DefaultClient, u)
+		if r.status != 200 {
+			continue
+		}
+		if len(gjsonIDs(r.body, "data")) == 0 {
+			break
+		}
+		u = base + "/api/v1/events?limit=1000&from=" + gjsonStr(r.body, "next")
+	}
+	uq, tot := srv.Served()
+	assert.Equal(t, int64(events), uq)
+	assert.Equal(t, int64(events), tot)
+	assert.Greater(t, srv.StatusCounts()[500], int64(0))
+
+	cfg.Paging = PagingNextPageToken
+	srv = New(cfg)
+	base = startTest(t, srv)
+	var ids []string
+	for w := t0.Add(-3 * time.Hour); w.Before(t0) && time.Now().Before(deadline); w = w.Add(5 * time.Minute) {
+		got := walkWindowRetry(t, srv, base, w, w.Add(5*time.Minute))
+		ids = append(ids, got...)
+	}
+	assert.Equal(t, srv.IDsIn(t0.Add(-3*time.Hour), t0), ids)
+}
+
+// walkWindowRetry walks a NextPageToken window retrying non-200 pages.
+func walkWindowRetry(t *testing.T, srv *Server, base string, since, until time.Time) []string {
+	q := srv.WindowQuery(since, until)
+	q.Set("limit", "1000")
+	var ids []string
+	tok := ""
+	for n := 0; n < 1000; n++ {
+		qq := q.Encode()
+		if tok != "" {
+			qq += "&page_token=" + tok
+		}
+		r := get(t, http.DefaultClient, base+"/api/v1/events?"+qq)
+		if r.status != 200 {
+			continue
+		}
+		ids = append(ids, gjsonIDs(r.body, "data")...)
+		if tok = gjsonStr(r.body, "next_page_token"); tok == "" {
+			break
+		}
+	}
+	return ids
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package vendorapi
+
+const raceEnabled = true

@@ -40,9 +40,12 @@ func (s *secrets) add(v ...string) {
 		// at the cost of unreadable messages, and real secrets are longer.
 		if len(x) >= 4 {
 			s.list = append(s.list, x)
-			// Also forms in which a secret may appear in transport errors.
-			if e := url.QueryEscape(x); e != x {
-				s.list = append(s.list, e)
+			// Also the encoded forms in which an endpoint may echo it back.
+			q := strconvQuote(x)
+			for _, e := range []string{url.QueryEscape(x), url.PathEscape(x), q[1 : len(q)-1]} {
+				if e != x {
+					s.list = append(s.list, e)
+				}
 			}
 		}
 	}
@@ -50,6 +53,9 @@ func (s *secrets) add(v ...string) {
 }
 
 func (s *secrets) clean(msg string) string {
+	if s == nil {
+		return msg
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, x := range s.list {
@@ -105,12 +111,13 @@ func field(f *definition.Fields, fallback string, names ...string) (string, erro
 
 // boolAny is true when any of the aliases is true (Bool accepts "true"/"False" strings).
 func boolAny(f *definition.Fields, names ...string) bool {
+	any := false
 	for _, n := range names {
-		if f.Bool(n) {
-			return true
+		if f.Bool(n) { // read every alias so none is reported as unknown
+			any = true
 		}
 	}
-	return false
+	return any
 }
 
 // kv reads a {key, value} object (JwtToken/Session userName and password) or its legacy
@@ -193,7 +200,7 @@ type endpointResponse struct {
 
 // call sends one token/login request and reads a capped answer. A non-2xx status is an error
 // carrying the status and the endpoint's error/error_description (or message) fields.
-func call(ctx context.Context, client *http.Client, req *http.Request, what string) (*endpointResponse, error) {
+func call(ctx context.Context, client *http.Client, req *http.Request, what string, sec *secrets) (*endpointResponse, error) {
 	resp, err := client.Do(req.WithContext(ctx))
 	if err != nil {
 		var ue *url.Error
@@ -211,14 +218,15 @@ func call(ctx context.Context, client *http.Client, req *http.Request, what stri
 		return nil, fmt.Errorf("%s %s: answer larger than %d bytes", what, safeURL(req.URL, ""), maxTokenResponse)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("%s %s answered %s%s", what, safeURL(req.URL, ""), resp.Status, errorFields(body))
+		return nil, fmt.Errorf("%s %s answered %s%s", what, safeURL(req.URL, ""), resp.Status, errorFields(body, sec))
 	}
 	return &endpointResponse{status: resp.StatusCode, header: resp.Header, body: body, cookies: resp.Cookies()}, nil
 }
 
 // errorFields extracts the standard OAuth2 error fields (and common vendor variants) of an
-// error answer, never the rest of the body (it may echo the request).
-func errorFields(body []byte) string {
+// error answer, never the rest of the body, with secrets removed before quoting (an endpoint
+// may echo the request).
+func errorFields(body []byte, sec *secrets) string {
 	if !gjson.ValidBytes(body) {
 		return ""
 	}
@@ -227,7 +235,7 @@ func errorFields(body []byte) string {
 	for _, p := range []string{"error", "error_description", "message", "errorMessage", "error.message"} {
 		v := r.Get(p)
 		if v.Exists() && v.Type == gjson.String && v.String() != "" {
-			s := v.String()
+			s := sec.clean(v.String())
 			if len(s) > 300 {
 				s = s[:300] + "…"
 			}

@@ -83,7 +83,7 @@ func newJwtToken(def definition.Auth, s Settings) (Authenticator, error) {
 	} else {
 		f.Has("userName", "password") // the user-token variant ignores them
 	}
-	a.sec.add(a.pass, a.userToken)
+	a.sec.add(a.pass, a.userToken, base64.StdEncoding.EncodeToString([]byte(a.user+":"+a.pass)))
 	a.inHeader = boolAny(f, "IsCredentialsInHeaders", "IsClientSecretInHeader")
 	a.jsonBody = boolAny(f, "IsJsonRequest", "IsTokenEndpointPostPayloadJson")
 	if p := strings.TrimSpace(f.String("JwtTokenJsonPath")); p != "" {
@@ -165,7 +165,7 @@ func (a *jwtTokenAuth) login(ctx context.Context) (string, time.Time, error) {
 	setHeaders(req.Header, a.headers)
 	cctx, cancel := withTimeout(ctx, a.timeout)
 	defer cancel()
-	resp, err := call(cctx, a.s.HTTPClient, req, "JwtToken endpoint")
+	resp, err := call(cctx, a.s.HTTPClient, req, "JwtToken endpoint", &a.sec)
 	if err != nil {
 		return "", time.Time{}, err
 	}

@@ -111,6 +111,7 @@ func newOAuth2(def definition.Auth, s Settings) (Authenticator, error) {
 		}
 	}
 	a.inHeader = boolAny(f, "isCredentialsInHeaders", "IsClientSecretInHeader")
+	a.sec.add(a.basicClientAuth())
 	a.jsonBody = f.Bool("IsTokenEndpointPostPayloadJson")
 	a.prepend = "Bearer"
 	if p, ok := f.StringOK("AccessTokenPrepend"); ok {
@@ -123,6 +124,8 @@ func newOAuth2(def definition.Auth, s Settings) (Authenticator, error) {
 	f.Has("AuthorizationEndpointQueryParameters")
 	f.Has("RefreshTokenExpirationDateTimeInUtc")
 	f.Has("RefreshTokenLifetimeinSecAttributeName")
+	f.Has("UserName") // used by the password grant only (Salesforce chooses the grant by parameter)
+	f.Has("Password")
 
 	raw := f.String("GrantType", "FlowName")
 	if unresolved(raw) {
@@ -261,20 +264,24 @@ func (a *oauth2Auth) fetch(ctx context.Context) (*tokenAnswer, error) {
 		return nil, fmt.Errorf("OAuth2 token request: %w", err)
 	}
 	if a.flow.clientAuth() && a.inHeader && !userAuthz {
-		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString(
-			[]byte(url.QueryEscape(a.clientID)+":"+url.QueryEscape(a.secret))))
+		req.Header.Set("Authorization", "Basic "+a.basicClientAuth())
 	}
 	setHeaders(req.Header, a.headers) // a user-supplied Authorization wins
 	cctx, cancel := withTimeout(ctx, a.timeout)
 	defer cancel()
-	resp, err := call(cctx, a.s.HTTPClient, req, "OAuth2 token endpoint")
+	resp, err := call(cctx, a.s.HTTPClient, req, "OAuth2 token endpoint", &a.sec)
 	if err != nil {
 		return nil, err
 	}
-	return parseTokenAnswer(resp.body, safeURL(a.tokenURL, ""))
+	return parseTokenAnswer(resp.body, safeURL(a.tokenURL, ""), &a.sec)
 }
 
-func parseTokenAnswer(body []byte, endpoint string) (*tokenAnswer, error) {
+// basicClientAuth is the RFC 6749 §2.3.1 Basic credential: base64(urlenc(id):urlenc(secret)).
+func (a *oauth2Auth) basicClientAuth() string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(a.clientID) + ":" + url.QueryEscape(a.secret)))
+}
+
+func parseTokenAnswer(body []byte, endpoint string, sec *secrets) (*tokenAnswer, error) {
 	if !gjson.ValidBytes(body) {
 		return nil, fmt.Errorf("OAuth2 token endpoint %s: answer is not JSON", endpoint)
 	}
@@ -287,7 +294,7 @@ func parseTokenAnswer(body []byte, endpoint string) (*tokenAnswer, error) {
 		}
 	}
 	if t.access == "" {
-		return nil, fmt.Errorf("OAuth2 token endpoint %s: answer has no access_token%s", endpoint, errorFields(body))
+		return nil, fmt.Errorf("OAuth2 token endpoint %s: answer has no access_token%s", endpoint, errorFields(body, sec))
 	}
 	if v := r.Get("refresh_token"); v.Type == gjson.String {
 		t.refresh = v.String()

@@ -112,7 +112,7 @@ func (a *sessionAuth) login(ctx context.Context) (session, time.Time, error) {
 	setHeaders(req.Header, a.headers)
 	cctx, cancel := withTimeout(ctx, a.timeout)
 	defer cancel()
-	resp, err := call(cctx, a.s.HTTPClient, req, "Session login endpoint")
+	resp, err := call(cctx, a.s.HTTPClient, req, "Session login endpoint", &a.sec)
 	if err != nil {
 		return session{}, time.Time{}, err
 	}

@@ -343,6 +343,8 @@ func TestStrictErrorsNameThings(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `parameter "Domain"`)
 	require.Len(t, miss, 1)
+	assert.Equal(t, "parameter", miss[0].Kind)
+	assert.True(t, strings.HasPrefix(miss[0].Path, "properties."), miss[0].Path)
 }
 
 func TestWalkthroughTemplate(t *testing.T) {

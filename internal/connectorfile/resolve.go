@@ -62,7 +62,7 @@ func ResolveOpts(p Poller, params map[string]string, opts Options) (Poller, []Mi
 	}
 
 	// properties: ARM expressions first, then placeholders
-	props, err := armexpr.ResolveTree(p.Properties, ctx, p.propsPath)
+	props, err := r.arm(p.Properties, ctx, p.propsPath, 0)
 	if err != nil {
 		return p, r.list(), fmt.Errorf("%s%w", srcPrefix(p.Source), err)
 	}
@@ -80,7 +80,7 @@ func ResolveOpts(p Poller, params map[string]string, opts Options) (Poller, []Mi
 	out.Condition = true
 	if p.rawCond != nil {
 		cpath := join(p.Path, "condition")
-		cv, err := armexpr.ResolveTree(p.rawCond, ctx, cpath)
+		cv, err := r.arm(p.rawCond, ctx, cpath, 0)
 		if err != nil {
 			return p, r.list(), fmt.Errorf("%s%w", srcPrefix(p.Source), err)
 		}
@@ -169,7 +169,42 @@ type resolver struct {
 	params  map[string]string
 	missing map[string]*Missing
 	order   []string
-	quiet   bool // name resolution: do not record missing inputs
+	quiet   bool   // name resolution: do not record missing inputs
+	curPath string // JSON path of the string being evaluated
+}
+
+// arm evaluates the ARM expressions of a tree like armexpr.ResolveTree, but
+// keeps track of the JSON path so that missing inputs are reported with it.
+func (r *resolver) arm(v any, ctx *armexpr.Context, path string, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("%s: JSON nested more than %d levels", path, maxDepth)
+	}
+	switch t := v.(type) {
+	case string:
+		r.curPath = path
+		return armexpr.ResolveTree(t, ctx, path)
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			y, err := r.arm(x, ctx, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = y
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for _, k := range sortedKeys(t) {
+			y, err := r.arm(t[k], ctx, join(path, k), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = y
+		}
+		return out, nil
+	}
+	return v, nil
 }
 
 func (r *resolver) list() []Missing {
@@ -272,7 +307,7 @@ func (r *resolver) armContext() *armexpr.Context {
 			return nil, false
 		}
 		v := dummyValue(name, !strings.Contains(expr, "://"))
-		r.record("variable", name, "", v)
+		r.record("variable", name, r.curPath, v)
 		return v, true
 	}
 	ctx.Missing = func(name string, decl map[string]any, expr string) (any, bool) {
@@ -282,7 +317,7 @@ func (r *resolver) armContext() *armexpr.Context {
 		// In strict mode the dummy only lets evaluation go on so that every
 		// missing input is reported; the resolution still fails.
 		v := dummyParam(name, decl, expr)
-		r.record("parameter", name, "", v)
+		r.record("parameter", name, r.curPath, v)
 		return v, true
 	}
 	return ctx

@@ -80,6 +80,3 @@ func (a *apiKeyAuth) TemplateValues() map[string]string {
 	}
 	return map[string]string{TemplateAPIKeyName: a.keyName, TemplateAPIKey: a.key}
 }
-
-// InPostPayload reports whether the key goes into the request body instead of a header.
-func (a *apiKeyAuth) InPostPayload() bool { return a.inBody }

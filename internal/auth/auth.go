@@ -1,7 +1,20 @@
 // Package auth applies the credentials of a CCP poller's auth object to API requests.
 //
 // Every auth type lives in its own file and registers a Factory for its type name in that
-// file's init(); the polling engine only knows New, Authenticator and TemplateProvider. Secrets
+// file's init(); the polling engine only knows New, Authenticator and TemplateProvider.
+//
+//	Basic          basic.go        Authorization: Basic base64(user:pass)
+//	APIKey         apikey.go       <ApiKeyName|Authorization>: [<identifier> ]<key>, or the key in the POST body
+//	None           none.go         nothing
+//	OAuth2         oauth2.go       client_credentials; token cache, renewal 60 s before expiry
+//	               oauth2_code.go  authorization_code (+ refresh rotation in State), password, JWT bearer
+//	JwtToken       jwttoken.go     login call, token from JSONPath or header, re-login before exp
+//	Session        session.go      login call, session id header/cookie/body, timeout
+//	CiscoDuo       ciscoduo.go     Duo Admin API HMAC signing (v2 SHA1, v5 SHA512)
+//	AliCloudSlsV1  alicloudsls.go  Alibaba Log Service v1 signing
+//
+// Oracle, AWS, GCP, GitHub, ServiceBus and ServicePrincipal are refused by New with the reason
+// (they belong to non-HTTP connector kinds). Secrets
 // never appear in errors or logs: every error an Authenticator returns has the secrets it knows
 // replaced by "[REDACTED]".
 package auth

@@ -179,9 +179,9 @@ func worstCase(n int) int { return n + 5*(n/4096+1) + 16 }
 type addResult int
 
 const (
-	added addResult = iota
-	full            // the request must be sent first; the record goes into the next one
-	tooBig          // the record cannot be guaranteed to fit even in an empty request
+	added  addResult = iota
+	full             // the request must be sent first; the record goes into the next one
+	tooBig           // the record cannot be guaranteed to fit even in an empty request
 )
 
 // packer streams JSON rows into one gzip request body and closes it just before the wire limit.

@@ -79,6 +79,8 @@ type Options struct {
 
 // Faults are injected into ingestion requests that passed authentication and routing checks.
 type Faults struct {
+	// SkipRequests lets the first N requests (after SetFaults) through before any fault is injected.
+	SkipRequests int
 	// Fail503Rate is the fraction (0..1) of requests answered 503 ServiceUnavailable.
 	Fail503Rate float64
 	// Fail503Next answers the next N requests with 503.

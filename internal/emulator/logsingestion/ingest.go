@@ -222,7 +222,12 @@ func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []strin
 	e.mu.Lock()
 	f := e.faults
 	inject := ""
+	skip := e.faults.SkipRequests > 0
+	if skip {
+		e.faults.SkipRequests--
+	}
 	switch {
+	case skip:
 	case e.faults.Throttle429Next > 0:
 		e.faults.Throttle429Next--
 		inject = "429"
@@ -288,7 +293,8 @@ func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []strin
 		e.stats.SilentlyDroppedBodies++
 	}
 	drop := false
-	if e.faults.DropConnNext > 0 {
+	if skip {
+	} else if e.faults.DropConnNext > 0 {
 		e.faults.DropConnNext--
 		drop = true
 	} else if e.faults.DropConnRate > 0 && e.rng.Float64() < e.faults.DropConnRate {

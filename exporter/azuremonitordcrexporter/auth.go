@@ -36,7 +36,9 @@ func newCredential(a AuthConfig, client *http.Client) (azcore.TokenCredential, s
 	if a.Scope != "" {
 		scope = a.Scope
 	}
-	co := azcore.ClientOptions{Cloud: cc, Transport: client}
+	// One quick retry inside the credential; exporterhelper's retry_on_failure handles the rest.
+	co := azcore.ClientOptions{Cloud: cc, Transport: client,
+		Retry: policy.RetryOptions{MaxRetries: 1, RetryDelay: 250 * time.Millisecond, MaxRetryDelay: 2 * time.Second}}
 	var (
 		cred azcore.TokenCredential
 		err  error

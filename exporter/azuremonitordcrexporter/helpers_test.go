@@ -96,10 +96,16 @@ func mustStartRaw(t testing.TB, cfg *Config) *testExporter {
 // startFull builds the exporter through the factory (exporterhelper queue and retry).
 func startFull(t testing.TB, cfg *Config, host component.Host) (exporter.Logs, *componenttest.Telemetry) {
 	t.Helper()
+	return startFullID(t, cfg, host, component.NewIDWithName(metadata.Type, "test"))
+}
+
+func startFullID(t testing.TB, cfg *Config, host component.Host, id component.ID) (exporter.Logs, *componenttest.Telemetry) {
+	t.Helper()
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 	set := exportertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
+	set.ID = id
 	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
 	require.NoError(t, err)
 	if host == nil {

@@ -58,8 +58,8 @@ type token struct {
 	lit  string
 }
 
-// Formatter is a compiled queryTimeFormat. The zero value formats with
-// DefaultFormat semantics only after Compile; use Compile.
+// Formatter is a compiled queryTimeFormat; obtain one with Compile. It is
+// immutable and safe for concurrent use. The zero value renders "".
 type Formatter struct {
 	src    string
 	tokens []token

@@ -24,6 +24,15 @@ type State struct {
 	Fingerprint string    `json:"fp"`
 	WindowEnd   time.Time `json:"window_end"`
 	Cursor      string    `json:"cursor,omitempty"` // persistent token or link
+	// Partial is the window in progress when the state was saved: the pages up to Resume
+	// were delivered, so a restart continues there instead of re-sending them.
+	Partial *Partial `json:"partial,omitempty"`
+}
+
+// Partial marks how far into the window that starts at WindowEnd delivery got.
+type Partial struct {
+	End    time.Time `json:"end"`
+	Resume string    `json:"resume"`
 }
 
 // Store reads and writes State under one key of a storage client.

@@ -1,0 +1,109 @@
+package ccpreceiver
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
+)
+
+// Config is the ccp receiver's configuration. A poller comes either inline (polling_config,
+// pasted verbatim from a Sentinel file) or from a file (definition + connector).
+type Config struct {
+	// PollingConfig is a RestApiPoller's properties object or a legacy pollingConfig, as written
+	// in Sentinel files (keys matched case-insensitively, both naming generations).
+	PollingConfig map[string]any `mapstructure:"polling_config"`
+	// Definition is the path of a Sentinel connector file (poller array, ARM template, ...).
+	Definition string `mapstructure:"definition"`
+	// Connector picks one poller of Definition by name or zero-based index.
+	Connector string `mapstructure:"connector"`
+	// Parameters fill {{name}} placeholders and ARM parameters('name'); values may be secrets.
+	Parameters map[string]configopaque.String `mapstructure:"parameters"`
+	// Credentials are the connect-time secrets legacy APIPolling files do not carry.
+	Credentials Credentials `mapstructure:"credentials"`
+	// Name labels the connector in records and logs; default: the poller's name or the receiver ID.
+	Name string `mapstructure:"name"`
+
+	// Storage is the storage extension holding checkpoints; without it state lives in memory.
+	Storage *component.ID `mapstructure:"storage"`
+	// InitialLookback is how far back the first window starts on a first start (default: one window).
+	InitialLookback time.Duration `mapstructure:"initial_lookback"`
+	// MaxBodySize caps a response body before and after decompression.
+	MaxBodySize int64 `mapstructure:"max_body_size"`
+	// MaxPagesPerWindow stops a runaway paging loop; hitting it is logged.
+	MaxPagesPerWindow int `mapstructure:"max_pages_per_window"`
+	// DefaultTimeFormat renders window times when the definition has no queryTimeFormat.
+	DefaultTimeFormat string `mapstructure:"default_time_format"`
+	// OffsetMode chooses how Offset paging counts: count (0-based record index, default),
+	// count_plus_one (the documentation's "ingested + 1") or page (1, 2, 3...).
+	OffsetMode string `mapstructure:"offset_mode"`
+	// OffsetSendZero sends offset=0 on a window's first request (Sentinel sends none).
+	OffsetSendZero bool `mapstructure:"offset_send_zero"`
+	// MaxRetryBackoff caps the wait between retries of a failed window.
+	MaxRetryBackoff time.Duration `mapstructure:"max_retry_backoff"`
+
+	// Client holds the standard HTTP client settings (tls, proxy, timeout, headers).
+	Client confighttp.ClientConfig `mapstructure:"client"`
+
+	_ struct{}
+}
+
+// Credentials are configopaque so they never reach logs or print-config output.
+type Credentials struct {
+	Username          configopaque.String `mapstructure:"username"`
+	Password          configopaque.String `mapstructure:"password"`
+	APIKey            configopaque.String `mapstructure:"api_key"`
+	ClientID          configopaque.String `mapstructure:"client_id"`
+	ClientSecret      configopaque.String `mapstructure:"client_secret"`
+	RefreshToken      configopaque.String `mapstructure:"refresh_token"`
+	AuthorizationCode configopaque.String `mapstructure:"authorization_code"`
+	UserToken         configopaque.String `mapstructure:"user_token"`
+}
+
+var _ component.Config = (*Config)(nil)
+
+// Validate checks the configuration without network I/O. The definition itself is parsed
+// here too, so a broken definition fails at config load with the field named.
+func (c *Config) Validate() error {
+	var errs []error
+	switch {
+	case len(c.PollingConfig) == 0 && c.Definition == "":
+		errs = append(errs, errors.New("polling_config: missing; paste a CCP poller definition under polling_config or point definition at a Sentinel connector file"))
+	case len(c.PollingConfig) > 0 && c.Definition != "":
+		errs = append(errs, errors.New("polling_config and definition are mutually exclusive; keep one"))
+	}
+	if c.Connector != "" && c.Definition == "" {
+		errs = append(errs, errors.New("connector: only meaningful with definition (it picks one poller of the file)"))
+	}
+	if c.InitialLookback < 0 {
+		errs = append(errs, fmt.Errorf("initial_lookback: %s must not be negative", c.InitialLookback))
+	}
+	if c.MaxBodySize <= 0 {
+		errs = append(errs, fmt.Errorf("max_body_size: %d must be positive (default 67108864)", c.MaxBodySize))
+	}
+	if c.MaxPagesPerWindow <= 0 {
+		errs = append(errs, fmt.Errorf("max_pages_per_window: %d must be positive (default 10000)", c.MaxPagesPerWindow))
+	}
+	if c.MaxRetryBackoff <= 0 {
+		errs = append(errs, fmt.Errorf("max_retry_backoff: %s must be positive (default 1h)", c.MaxRetryBackoff))
+	}
+	switch strings.ToLower(c.OffsetMode) {
+	case "count", "count_plus_one", "page":
+	default:
+		errs = append(errs, fmt.Errorf("offset_mode: %q must be count, count_plus_one or page", c.OffsetMode))
+	}
+	if c.Client.Endpoint != "" {
+		errs = append(errs, errors.New("client.endpoint: not used; the URL comes from the definition's request.apiEndpoint"))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if _, err := c.loadDefinition(); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package ccpreceiver
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/metadata"
+)
+
+func loadConfig(t *testing.T, name string) (*Config, error) {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg, confmap.Validate(cfg)
+}
+
+func TestLoadConfig(t *testing.T) {
+	cfg, err := loadConfig(t, "")
+	require.NoError(t, err)
+	def := createDefaultConfig().(*Config)
+	assert.Equal(t, def.MaxBodySize, cfg.MaxBodySize)
+	assert.Equal(t, int64(64<<20), cfg.MaxBodySize)
+	assert.Equal(t, 10000, cfg.MaxPagesPerWindow)
+
+	cfg, err = loadConfig(t, "all_settings")
+	require.NoError(t, err)
+	assert.Equal(t, "example", cfg.Name)
+	assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
+	assert.Equal(t, 2*time.Hour, cfg.InitialLookback)
+	assert.Equal(t, int64(1048576), cfg.MaxBodySize)
+	assert.Equal(t, 50, cfg.MaxPagesPerWindow)
+	assert.Equal(t, "count_plus_one", cfg.OffsetMode)
+	assert.True(t, cfg.OffsetSendZero)
+	assert.Equal(t, 10*time.Minute, cfg.MaxRetryBackoff)
+	assert.Equal(t, 30*time.Second, cfg.Client.Timeout)
+	loaded, err := cfg.loadDefinition()
+	require.NoError(t, err)
+	assert.Equal(t, "https://api.example.com/api/v1/signinattempts", loaded.def.Request.APIEndpoint)
+	assert.Equal(t, "Bearer", loaded.def.Auth.Fields.String("ApiKeyIdentifier"))
+	assert.Equal(t, "s3cret", loaded.def.Auth.Fields.String("ApiKey"), "placeholders filled from parameters")
+	assert.Equal(t, []string{"$.items"}, loaded.def.Response.EventsJSONPaths)
+
+	cfg, err = loadConfig(t, "legacy_credentials")
+	require.NoError(t, err)
+	assert.Equal(t, "p4ss", string(cfg.Credentials.Password))
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	for name, want := range map[string][]string{
+		"missing_definition": {"polling_config: missing"},
+		"both_sources":       {"mutually exclusive"},
+		"missing_parameter":  {"baseUrl"},
+		"bad_definition":     {"polling_config.request.queryWindowInMin", "expected a number"},
+		"nested_steps":       {"nested steps"},
+		"bad_settings":       {"max_body_size", "offset_mode"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := loadConfig(t, name)
+			require.Error(t, err)
+			for _, w := range want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestSecretsAreOpaque(t *testing.T) {
+	cfg, err := loadConfig(t, "all_settings")
+	require.NoError(t, err)
+	out := confmap.New()
+	require.NoError(t, out.Marshal(cfg))
+	assert.NotContains(t, fmt.Sprint(out.ToStringMap()), "s3cret", "parameters are masked when the config is printed")
+}

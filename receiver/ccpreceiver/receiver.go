@@ -1,0 +1,377 @@
+package ccpreceiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/checkpoint"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
+	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/metadata"
+)
+
+type ccpReceiver struct {
+	set  receiver.Settings
+	cfg  *Config
+	next consumer.Logs
+	log  *zap.Logger
+
+	obs    *receiverhelper.ObsReport
+	tb     *metadata.TelemetryBuilder
+	host   component.Host
+	client storage.Client
+	store  *checkpoint.Store
+	loaded *loadedDefinition
+	engine *poller.Engine
+	attrs  pcommon.Map // connector attributes copied onto every record
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	// state and window are owned by the polling goroutine once Start returns.
+	state  checkpoint.State
+	window window.Window
+	fresh  bool // no usable checkpoint: start from initial_lookback
+}
+
+func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*ccpReceiver, error) {
+	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: set.ID, Transport: "http", ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &ccpReceiver{set: set, cfg: cfg, next: next, log: set.Logger, obs: obs, tb: tb}, nil
+}
+
+// Start loads the definition, builds the HTTP client, auth and engine, restores the
+// checkpoint and starts the polling goroutine on its own context.
+func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
+	r.host = host
+	loaded, err := r.cfg.loadDefinition()
+	if err != nil {
+		return err
+	}
+	r.loaded = loaded
+	name := r.cfg.Name
+	if name == "" {
+		name = loaded.name
+	}
+	if name == "" {
+		name = r.set.ID.String()
+	}
+	r.log = r.set.Logger.With(zap.String("connector", name))
+	for _, w := range loaded.def.Warnings {
+		r.log.Warn(w)
+	}
+	if !loaded.def.IsActive {
+		r.log.Warn("the definition sets isActive: false; the receiver does not poll")
+		return nil
+	}
+
+	r.client, err = storageClient(ctx, host, r.cfg.Storage, r.set.ID)
+	if err != nil {
+		return err
+	}
+	r.store = checkpoint.New(r.client)
+
+	httpClient, err := r.cfg.Client.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	c := r.cfg.Credentials
+	authn, err := auth.New(loaded.def.Auth, auth.Settings{
+		HTTPClient: httpClient,
+		Logger:     r.log,
+		State:      r.store,
+		Credentials: auth.Credentials{
+			Username: string(c.Username), Password: string(c.Password), APIKey: string(c.APIKey),
+			ClientID: string(c.ClientID), ClientSecret: string(c.ClientSecret), RefreshToken: string(c.RefreshToken),
+			AuthorizationCode: string(c.AuthorizationCode), UserToken: string(c.UserToken),
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("%s: auth: %w", loaded.source, err)
+	}
+	for _, k := range loaded.def.Auth.Fields.Unused() {
+		r.log.Warn("unknown key ignored", zap.String("key", k))
+	}
+	r.engine, err = poller.New(loaded.def, poller.Options{
+		HTTPClient:        httpClient,
+		Auth:              authn,
+		Logger:            r.log,
+		Observer:          &observer{tb: r.tb},
+		MaxBodySize:       r.cfg.MaxBodySize,
+		MaxPages:          r.cfg.MaxPagesPerWindow,
+		DefaultTimeFormat: r.cfg.DefaultTimeFormat,
+		OffsetMode:        r.cfg.OffsetMode,
+		OffsetSendZero:    r.cfg.OffsetSendZero,
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", loaded.source, err)
+	}
+
+	r.attrs = pcommon.NewMap()
+	r.attrs.PutStr(ccpattr.Connector, name)
+	if v := loaded.def.DataType; v != "" {
+		r.attrs.PutStr(ccpattr.DataType, v)
+	}
+	if v := loaded.def.DCR.DataCollectionRuleImmutableID; v != "" {
+		r.attrs.PutStr(ccpattr.DCRImmutableID, v)
+	}
+	if v := loaded.def.DCR.StreamName; v != "" {
+		r.attrs.PutStr(ccpattr.DCRStreamName, v)
+	}
+	if v := loaded.def.DCR.DataCollectionEndpoint; v != "" {
+		r.attrs.PutStr(ccpattr.DCREndpoint, v)
+	}
+
+	st, ok, err := r.store.Load(ctx)
+	if err != nil {
+		r.log.Warn("checkpoint not usable; starting from initial_lookback", zap.Error(err))
+	}
+	switch {
+	case !ok:
+		r.fresh = true
+	case st.Fingerprint != loaded.fingerprint:
+		// An edited definition keeps its place in time but not a server-side cursor that
+		// may belong to another endpoint or query.
+		r.log.Warn("the definition changed since the last checkpoint; resuming at the saved window end without the saved cursor",
+			zap.Time("window_end", st.WindowEnd))
+		st.Cursor = ""
+		st.Partial = nil
+	}
+	st.Fingerprint = loaded.fingerprint
+	r.state = st
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.run(runCtx)
+	}()
+	return nil
+}
+
+// Shutdown stops polling, waits for the in-flight page, then closes the storage client.
+func (r *ccpReceiver) Shutdown(ctx context.Context) error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.wg.Wait()
+	var err error
+	if r.client != nil {
+		err = r.client.Close(ctx)
+		r.client = nil
+	}
+	r.tb.Shutdown()
+	return err
+}
+
+func storageClient(ctx context.Context, host component.Host, id *component.ID, self component.ID) (storage.Client, error) {
+	if id == nil {
+		return storage.NewNopClient(), nil
+	}
+	ext, ok := host.GetExtensions()[*id]
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q not found; add it under extensions and service.extensions", id)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not a storage extension", id)
+	}
+	return se.GetClient(ctx, component.KindReceiver, self, "")
+}
+
+// run polls window after window until ctx is cancelled. A failed window is retried with
+// capped exponential backoff and never skipped: the checkpoint only moves past a window
+// whose every page the pipeline accepted.
+func (r *ccpReceiver) run(ctx context.Context) {
+	q := r.loaded.def.Request
+	sched := window.Schedule{
+		Size:  time.Duration(q.QueryWindowInMin) * time.Minute,
+		Delay: time.Duration(q.QueryWindowDelayInMin) * time.Minute,
+	}
+	start := r.state.WindowEnd
+	if r.fresh {
+		lookback := r.cfg.InitialLookback
+		if lookback == 0 && q.FirstWindowBackfillInMin > 0 {
+			lookback = time.Duration(q.FirstWindowBackfillInMin) * time.Minute
+		}
+		start = sched.FirstStart(time.Now(), lookback)
+		r.log.Info("no checkpoint; starting", zap.Time("first_window_start", start))
+	} else {
+		r.log.Info("resuming from checkpoint", zap.Time("window_start", start))
+	}
+	failures := 0
+	for ctx.Err() == nil {
+		w, wait := sched.Next(start, time.Now())
+		if wait > 0 {
+			if sleepCtx(ctx, wait) != nil {
+				return
+			}
+			continue
+		}
+		resume := ""
+		if p := r.state.Partial; p != nil && p.End.Equal(w.End) {
+			resume = p.Resume
+		}
+		r.window = w
+		cursor, err := r.engine.PollWindow(ctx, w, r.state.Cursor, resume, r.deliver)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			var re *poller.RequestError
+			if resume != "" && errors.As(err, &re) && !re.Retryable && !re.Auth {
+				// The saved position was refused (an expired page token, say): the next
+				// attempt redoes the whole window, which re-sends its delivered pages.
+				r.log.Warn("cannot continue the interrupted window; polling it again from its first page", zap.Error(err))
+				r.state.Partial = nil
+			}
+			failures++
+			r.reportFailure(w, err, failures)
+			if sleepCtx(ctx, r.retryDelay(failures, sched.Size)) != nil {
+				return
+			}
+			continue
+		}
+		if failures > 0 {
+			r.log.Info("polling recovered", zap.Int("failed_attempts", failures))
+			componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
+		}
+		failures = 0
+		r.state.WindowEnd = w.End
+		r.state.Cursor = cursor
+		r.state.Partial = nil
+		if err := r.store.Save(ctx, r.state); err != nil {
+			r.log.Error("saving the checkpoint failed; a restart will poll this window again", zap.Error(err))
+		}
+		now := time.Now()
+		r.tb.CcpWindows.Add(ctx, 1)
+		r.tb.CcpWindowLag.Record(ctx, now.Sub(w.End).Seconds())
+		r.tb.CcpLastSuccess.Record(ctx, float64(now.UnixNano())/1e9)
+		start = w.End
+	}
+}
+
+func (r *ccpReceiver) retryDelay(failures int, window time.Duration) time.Duration {
+	d := 5 * time.Second << min(failures-1, 20)
+	if d > r.cfg.MaxRetryBackoff || d <= 0 {
+		d = r.cfg.MaxRetryBackoff
+	}
+	return d
+}
+
+func (r *ccpReceiver) reportFailure(w window.Window, err error, failures int) {
+	fields := []zap.Field{zap.Time("window_start", w.Start), zap.Time("window_end", w.End), zap.Int("attempt", failures), zap.Error(err)}
+	if failures == 1 || failures%10 == 0 {
+		r.log.Warn("polling the window failed; it will be retried and not skipped", fields...)
+	} else {
+		r.log.Debug("polling the window failed again", fields...)
+	}
+	componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
+}
+
+// deliver turns one page into log records and hands them to the pipeline; the persistent
+// cursor is saved only once the pipeline accepted the page.
+func (r *ccpReceiver) deliver(ctx context.Context, page poller.Page) error {
+	if len(page.Events) > 0 {
+		logs := r.toLogs(page.Events)
+		obsCtx := r.obs.StartLogsOp(ctx)
+		err := r.next.ConsumeLogs(obsCtx, logs)
+		r.obs.EndLogsOp(obsCtx, "json", len(page.Events), err)
+		if err != nil {
+			if !consumererror.IsPermanent(err) {
+				return fmt.Errorf("pipeline refused page %d: %w", page.Number, err)
+			}
+			// Retrying a permanently refused page would stall the connector forever.
+			r.log.Error("the pipeline permanently refused a page; its events are dropped",
+				zap.Int("events", len(page.Events)), zap.Error(err))
+		}
+		r.tb.CcpEvents.Add(ctx, int64(len(page.Events)))
+	}
+	r.tb.CcpPages.Add(ctx, 1)
+	if page.Cursor != "" {
+		r.state.Cursor = page.Cursor
+	}
+	if page.Resume != "" {
+		r.state.Partial = &checkpoint.Partial{End: r.window.End, Resume: page.Resume}
+	} else {
+		r.state.Partial = nil
+	}
+	if err := r.store.Save(ctx, r.state); err != nil {
+		return fmt.Errorf("saving the checkpoint: %w", err)
+	}
+	return nil
+}
+
+func (r *ccpReceiver) toLogs(events []string) plog.Logs {
+	logs := plog.NewLogs()
+	sl := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	recs := sl.LogRecords()
+	recs.EnsureCapacity(len(events))
+	now := pcommon.NewTimestampFromTime(time.Now())
+	addOn := r.loaded.def.AddOnAttributes
+	for _, ev := range events {
+		lr := recs.AppendEmpty()
+		lr.SetObservedTimestamp(now)
+		body := lr.Body()
+		pdatajson.SetValue(body, ev)
+		if body.Type() == pcommon.ValueTypeMap {
+			for _, a := range addOn {
+				body.Map().PutStr(a.Name, a.ValueString())
+			}
+		}
+		r.attrs.CopyTo(lr.Attributes())
+	}
+	return logs
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// observer forwards engine counters to the receiver's telemetry.
+type observer struct{ tb *metadata.TelemetryBuilder }
+
+func (o *observer) Request(class string) {
+	o.tb.CcpRequests.Add(context.Background(), 1, metric.WithAttributes(attribute.String("status_class", class)))
+}
+func (o *observer) Retry()    { o.tb.CcpRetries.Add(context.Background(), 1) }
+func (o *observer) Throttle() { o.tb.CcpThrottles.Add(context.Background(), 1) }
+func (o *observer) ResponseBytes(n int) {
+	o.tb.CcpResponseBytes.Add(context.Background(), int64(n))
+}

@@ -60,6 +60,10 @@ type dcrExporter struct {
 
 	urlMu sync.Mutex
 	urls  map[route]string
+
+	// For benchmarks: stdlibGzip selects compress/gzip; testPost replaces the HTTP round trip.
+	stdlibGzip bool
+	testPost   func(body []byte, rawLen int) postResult
 }
 
 func newExporter(cfg *Config, set exporter.Settings) (*dcrExporter, error) {
@@ -155,7 +159,7 @@ func (e *dcrExporter) getPacker() (*packer, error) {
 		p.reset()
 		return p, nil
 	}
-	return newPacker(e.cfg.MaxRequestBytes, e.cfg.MaxUncompressedBytes, e.cfg.CompressionLevel, e.cfg.AuxiliaryTableMode)
+	return newPacker(e.cfg.MaxRequestBytes, e.cfg.MaxUncompressedBytes, e.cfg.CompressionLevel, e.cfg.AuxiliaryTableMode, e.stdlibGzip)
 }
 
 func (e *dcrExporter) putPacker(p *packer) { e.packers.Put(p) }
@@ -238,8 +242,12 @@ func (e *dcrExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 				st.refs = append(st.refs, recRef{res: res, lr: lr})
 				list, ok := byRoute[r]
 				if !ok {
+					c := 16
+					if len(order) == 0 {
+						c = n // the common case: one destination for the whole batch
+					}
 					order = append(order, r)
-					list = make([]int, 0, n)
+					list = make([]int, 0, c)
 				}
 				byRoute[r] = append(list, idx)
 			}
@@ -475,6 +483,9 @@ type postResult struct {
 }
 
 func (e *dcrExporter) post(ctx context.Context, r route, body []byte, rawLen int) postResult {
+	if e.testPost != nil {
+		return e.testPost(body, rawLen)
+	}
 	u := e.routeURL(r)
 	var tok string
 	if e.tokens != nil {

@@ -296,3 +296,32 @@ func TestRetryableErrorsReturnOnlyUnsent(t *testing.T) {
 		require.Equal(t, 1, n, id)
 	}
 }
+
+func TestAuxiliaryTableMode(t *testing.T) {
+	emu := startEmulator(t, func(o *logsingestion.Options) {
+		o.AuxiliaryStreams = map[string]bool{testStream: true}
+	})
+	mk := func(prefix string) plog.Logs {
+		ld := genLogs(240, 300, prefix)
+		lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+		base := time.Now().Add(-3 * time.Hour)
+		for i := 0; i < lrs.Len(); i++ { // one record per 30 s over 2 hours
+			lrs.At(i).SetTimestamp(pcommon.NewTimestampFromTime(base.Add(time.Duration(i) * 30 * time.Second)))
+		}
+		return ld
+	}
+	cfg := emulatorConfig(emu)
+	cfg.AuxiliaryTableMode = true
+	e := mustStartRaw(t, cfg)
+	require.NoError(t, e.pushLogs(context.Background(), mk("aux")))
+	assert.Len(t, ids(emu.Rows(testDCR, testStream)), 240)
+	assert.Zero(t, emu.Stats().RequestsByStatus[400])
+	assert.GreaterOrEqual(t, emu.Stats().RequestsByStatus[204], 1+4)
+
+	// Without the mode the 400 answers are bisected until each request fits: nothing is lost either.
+	cfg = emulatorConfig(emu)
+	e = mustStartRaw(t, cfg)
+	require.NoError(t, e.pushLogs(context.Background(), mk("noaux")))
+	assert.Len(t, ids(emu.Rows(testDCR, testStream)), 480)
+	assert.Positive(t, emu.Stats().ErrorsByCode["RecordsTimeRangeIsMoreThan30Minutes"])
+}

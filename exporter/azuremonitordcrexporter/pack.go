@@ -2,8 +2,10 @@ package azuremonitordcrexporter // import "github.com/otelcol-ccp/otelcol-ccp/ex
 
 import (
 	"bytes"
+	stdgzip "compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -195,7 +197,7 @@ type packer struct {
 	aux           bool
 
 	buf     bytes.Buffer
-	zw      *gzip.Writer
+	zw      gzipWriter
 	exact   int // compressed bytes known after the last flush
 	pending int // raw bytes written since the last flush
 	raw     int // raw bytes including '[' and ','
@@ -203,16 +205,29 @@ type packer struct {
 	minT    int64
 	maxT    int64
 	flushes int
+	one     [1]byte // separator scratch, avoids a per-row allocation through the interface call
 }
 
-func newPacker(limit, maxRaw, level int, aux bool) (*packer, error) {
+// gzipWriter is satisfied by klauspost/compress/gzip (used) and compress/gzip (benchmarked).
+type gzipWriter interface {
+	io.Writer
+	Flush() error
+	Close() error
+	Reset(io.Writer)
+}
+
+func newPacker(limit, maxRaw, level int, aux, stdlib bool) (*packer, error) {
 	p := &packer{limit: limit, maxRaw: maxRaw, aux: aux}
 	p.buf.Grow(limit + 4096)
-	zw, err := gzip.NewWriterLevel(&p.buf, level)
+	var err error
+	if stdlib {
+		p.zw, err = stdgzip.NewWriterLevel(&p.buf, level)
+	} else {
+		p.zw, err = gzip.NewWriterLevel(&p.buf, level)
+	}
 	if err != nil {
 		return nil, err
 	}
-	p.zw = zw
 	p.reset()
 	return p, nil
 }
@@ -258,7 +273,8 @@ func (p *packer) add(row []byte, t int64) (addResult, error) {
 	} else {
 		p.minT, p.maxT = min(p.minT, t), max(p.maxT, t)
 	}
-	if _, err := p.zw.Write([]byte{sep}); err != nil {
+	p.one[0] = sep
+	if _, err := p.zw.Write(p.one[:]); err != nil {
 		return 0, err
 	}
 	if _, err := p.zw.Write(row); err != nil {

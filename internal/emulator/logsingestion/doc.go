@@ -64,9 +64,11 @@
 //  11. Body valid UTF-8 JSON, else 400 InvalidJson [assumed]. A top-level object is answered 204 and its
 //     data silently dropped (as the real service does; counted in Stats.SilentlyDroppedBodies).
 //     Non-object array elements are dropped and counted.
-//  12. Faults.RejectRow: if any row matches, the whole request is refused with 400 InvalidPayload
+//  12. Options.AuxiliaryStreams: rows whose TimeGenerated values span more than 30 minutes → 400
+//     RecordsTimeRangeIsMoreThan30Minutes [status assumed].
+//  13. Faults.RejectRow: if any row matches, the whole request is refused with 400 InvalidPayload
 //     [assumed] and nothing is stored (the real service refuses whole requests, never single rows).
-//  13. Options.Columns (optional stream declaration): undeclared properties are dropped from the stored
+//  14. Options.Columns (optional stream declaration): undeclared properties are dropped from the stored
 //     row and counted (Stats.ColumnsDropped), as the real service does.
 //
 // Success is 204 No Content with an empty body and x-ms-request-id. Every error carries

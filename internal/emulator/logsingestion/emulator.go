@@ -39,6 +39,10 @@ type Options struct {
 	// Columns optionally declares the columns of a stream (stream name -> column names). Properties
 	// not declared are dropped from stored rows and counted, as the real service does.
 	Columns map[string][]string
+	// AuxiliaryStreams marks streams whose table uses the Auxiliary plan: a request whose rows'
+	// TimeGenerated values span more than 30 minutes is refused with 400
+	// RecordsTimeRangeIsMoreThan30Minutes [status assumed], as the service does for such tables.
+	AuxiliaryStreams map[string]bool
 	// Publishers optionally restricts, per DCR id, which principals (client ids) hold
 	// "Monitoring Metrics Publisher". A DCR absent from a non-nil map admits every principal.
 	Publishers map[string][]string

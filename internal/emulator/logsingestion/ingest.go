@@ -258,6 +258,13 @@ func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []strin
 		}
 		return
 	}
+	if e.opts.AuxiliaryStreams[stream] {
+		if span, ok := timeSpan(rows); ok && span > 30*time.Minute {
+			e.fail(w, rec, http.StatusBadRequest, "RecordsTimeRangeIsMoreThan30Minutes", fmt.Sprintf(
+				"The TimeGenerated values of the records in one request span %s, more than 30 minutes.", span))
+			return
+		}
+	}
 	if f.RejectRow != nil {
 		for i, row := range rows {
 			if f.RejectRow(row) {
@@ -400,4 +407,26 @@ func (e *Emulator) account(dcr string, n int64) {
 	if win := e.windows[dcr]; len(win) > 0 {
 		win[len(win)-1].bytes += n
 	}
+}
+
+// timeSpan returns the span of the rows' TimeGenerated values (rows without one are ignored).
+func timeSpan(rows []map[string]any) (time.Duration, bool) {
+	var lo, hi time.Time
+	for _, r := range rows {
+		s, ok := r["TimeGenerated"].(string)
+		if !ok {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			continue
+		}
+		if lo.IsZero() || t.Before(lo) {
+			lo = t
+		}
+		if hi.IsZero() || t.After(hi) {
+			hi = t
+		}
+	}
+	return hi.Sub(lo), !lo.IsZero()
 }

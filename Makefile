@@ -36,7 +36,7 @@ build: $(OCB)
 run: build
 	$(BIN)/ccpemulator demo --collector $(COLLECTOR) --config testdata/demo/config.yaml
 
-test: vet
+test: vet build
 	$(GO) test $(TESTFLAGS) $(PKGS)
 
 test-unit: vet

@@ -342,7 +342,7 @@ func (r *ccpReceiver) toLogs(events []string) plog.Logs {
 		lr := recs.AppendEmpty()
 		lr.SetObservedTimestamp(now)
 		body := lr.Body()
-		pdatajson.SetValue(body, ev)
+		pdatajson.SetValidated(body, ev) // the engine validated the whole response
 		if body.Type() == pcommon.ValueTypeMap {
 			for _, a := range addOn {
 				body.Map().PutStr(a.Name, a.ValueString())

@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,4 +65,29 @@ func TestCredentialTypes(t *testing.T) {
 			assert.Equal(t, before+1, emu.Stats().TokenRequests[c.grant], "token acquired once and cached")
 		})
 	}
+}
+
+// TestAzureCLICredential uses a fake `az` on PATH. The real service refuses user tokens
+// (UnsupportedAccessTokenType), which the startup check reports.
+func TestAzureCLICredential(t *testing.T) {
+	emu := startEmulator(t, nil)
+	dir := t.TempDir()
+	writeAz := func(token string) {
+		script := "#!/bin/sh\ncat <<'EOF'\n{\"accessToken\":\"" + token + "\",\"expires_on\":" +
+			strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10) + ",\"tenant\":\"tenant-1\",\"tokenType\":\"Bearer\"}\nEOF\n"
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "az"), []byte(script), 0o700))
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cfg := emulatorConfig(emu)
+	cfg.Auth = AuthConfig{Type: AuthAzureCLI}
+
+	writeAz(emu.MintToken(logsingestion.TokenSpec{User: true}))
+	_, err := startRaw(t, cfg)
+	require.ErrorContains(t, err, "UnsupportedAccessTokenType")
+	require.ErrorContains(t, err, "application identity")
+
+	writeAz(emu.MintToken(logsingestion.TokenSpec{}))
+	e := mustStartRaw(t, cfg)
+	require.NoError(t, e.pushLogs(context.Background(), genLogs(10, 200, "cli")))
+	assert.Equal(t, 10, emu.RowCount())
 }

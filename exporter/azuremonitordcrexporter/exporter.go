@@ -34,6 +34,8 @@ import (
 const (
 	maxErrorBody  = 64 << 10
 	maxRetryAfter = 5 * time.Minute
+	// maxRefusedBeforeGivingUp single-row 400s with no accepted row make a destination error.
+	maxRefusedBeforeGivingUp = 16
 )
 
 // route is a destination: one DCR and one of its streams.
@@ -182,7 +184,9 @@ func (e *dcrExporter) routeURL(r route) string {
 
 type pushState struct {
 	refs     []recRef
-	done     []bool // accepted by the service or dropped for good
+	accepted map[route]int // rows accepted per destination in this push
+	refused  map[route]int // single rows refused with 400 per destination in this push
+	done     []bool        // accepted by the service or dropped for good
 	dead     map[route]error
 	permErrs []error
 }
@@ -209,7 +213,8 @@ func (e *dcrExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if n == 0 {
 		return nil
 	}
-	st := &pushState{refs: make([]recRef, 0, n), done: make([]bool, n)}
+	st := &pushState{refs: make([]recRef, 0, n), done: make([]bool, n),
+		accepted: map[route]int{}, refused: map[route]int{}}
 	def := route{e.cfg.DCRImmutableID, e.cfg.StreamName}
 	var order []route
 	byRoute := map[route][]int{}
@@ -388,6 +393,7 @@ func (e *dcrExporter) deliver(ctx context.Context, st *pushState, r route, idxs 
 	case s >= 200 && s < 300:
 		e.count(ctx, "success", s)
 		e.markDone(st, idxs)
+		st.accepted[r] += len(idxs)
 		e.tb.AzureMonitorDcrRecordsSent.Add(ctx, int64(len(idxs)))
 		return nil
 	case s == http.StatusRequestEntityTooLarge:
@@ -401,11 +407,17 @@ func (e *dcrExporter) deliver(ctx context.Context, st *pushState, r route, idxs 
 		e.count(ctx, "bad_request", s)
 		if len(idxs) == 1 {
 			st.done[idxs[0]] = true
+			st.refused[r]++
 			e.tb.AzureMonitorDcrRecordsDroppedBad.Add(ctx, 1)
 			e.logger.Warn("Dropping a log record refused by the Logs Ingestion API",
 				zap.String("error_code", res.code), zap.String("error_message", res.msg),
 				zap.String("request_id", res.requestID),
 				zap.String("dcr_immutable_id", r.dcr), zap.String("stream_name", r.stream))
+			if st.refused[r] >= maxRefusedBeforeGivingUp && st.accepted[r] == 0 {
+				// Every row is refused: the cause is the destination, not the rows. Stop bisecting.
+				st.kill(r, fmt.Errorf("every row sent to DCR %s stream %s was refused (%d in a row, last: 400 %s: %s): check the stream declaration and transformation of the DCR against the columns sent",
+					r.dcr, r.stream, st.refused[r], res.code, res.msg))
+			}
 			return nil
 		}
 		return e.split(ctx, st, r, idxs)

@@ -325,3 +325,33 @@ func TestAuxiliaryTableMode(t *testing.T) {
 	assert.Len(t, ids(emu.Rows(testDCR, testStream)), 480)
 	assert.Positive(t, emu.Stats().ErrorsByCode["RecordsTimeRangeIsMoreThan30Minutes"])
 }
+
+func TestEveryRowRefusedStopsBisecting(t *testing.T) {
+	emu := startEmulator(t, func(o *logsingestion.Options) {
+		o.Faults.RejectRow = func(map[string]any) bool { return true }
+	})
+	e := mustStartRaw(t, emulatorConfig(emu))
+	err := e.pushLogs(context.Background(), genLogs(5000, 1024, "all"))
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err))
+	assert.ErrorContains(t, err, "every row sent to DCR")
+	assert.Less(t, emu.Stats().RequestsByStatus[400], 200, "no request storm")
+	assert.Zero(t, emu.RowCount())
+}
+
+func TestSlowResponseTimesOutAndRetries(t *testing.T) {
+	emu := startEmulator(t, nil)
+	cfg := emulatorConfig(emu)
+	cfg.ClientConfig.Timeout = 300 * time.Millisecond
+	cfg.QueueConfig.GetOrInsertDefault().WaitForResult = true
+	exp, _ := startFull(t, cfg, nil)
+	defer func() { require.NoError(t, exp.Shutdown(context.Background())) }()
+	emu.SetFaults(logsingestion.Faults{Latency: 2 * time.Second, SlowNext: 1})
+	require.NoError(t, exp.ConsumeLogs(context.Background(), genLogs(100, 500, "slow")))
+	got := ids(emu.Rows(testDCR, testStream))
+	assert.Len(t, got, 100)
+	for id, n := range got {
+		require.Equal(t, 1, n, id)
+	}
+	assert.Equal(t, 1, emu.Stats().RequestsByStatus[499])
+}

@@ -61,7 +61,7 @@ func emulatorConfig(emu *logsingestion.Emulator) *Config {
 		ClientSecret: "secret-1", AuthorityHost: emu.AuthorityHost()}
 	cfg.BackOffConfig.InitialInterval = 50 * time.Millisecond
 	cfg.BackOffConfig.MaxInterval = 500 * time.Millisecond
-	cfg.BackOffConfig.MaxElapsedTime = 30 * time.Second
+	cfg.BackOffConfig.MaxElapsedTime = 5 * time.Second
 	return cfg
 }
 

@@ -77,8 +77,11 @@
 // # Faults
 //
 // Options.Faults / SetFaults inject: 503 for a fraction of (or the next N) requests, bursts of 429
-// with Retry-After, "store the rows then drop the connection" (the client sees a network error although
-// the rows were stored, which is the only way duplicates can arise), and added latency.
+// with Retry-After (sub-second values as retry-after-ms), "store the rows then drop the connection"
+// (the client sees a network error although the rows were stored, which is the only way duplicates
+// can arise), added latency (for all or the next N requests), and 400 for requests holding a row
+// matching RejectRow. SkipRequests lets N requests through before faults start. Requests that fail
+// the checks above never reach fault injection.
 //
 // # Reading back
 //

@@ -34,6 +34,9 @@ const (
 type Options struct {
 	// Addr is the HTTPS listen address; default "127.0.0.1:0". Only loopback addresses are accepted.
 	Addr string
+	// IdentityAddr is the plain-http listen address of the managed-identity endpoints; default
+	// "127.0.0.1:0" (on Addr's host).
+	IdentityAddr string
 	// DCRs maps a DCR immutable id to the streams declared in it.
 	DCRs map[string][]string
 	// Columns optionally declares the columns of a stream (stream name -> column names). Properties
@@ -99,8 +102,11 @@ type Faults struct {
 	DropConnNext int
 	// DropConnRate is the fraction of otherwise successful requests treated like DropConnNext.
 	DropConnRate float64
-	// Latency is added before answering every ingestion request.
+	// Latency is added before answering every ingestion request (or only the next SlowNext ones).
+	// Rows of a request whose client gives up while waiting are not stored.
 	Latency time.Duration
+	// SlowNext, when > 0, limits Latency to the next N requests.
+	SlowNext int
 	// RejectRow makes the whole request fail with 400 InvalidPayload when it returns true for a row.
 	RejectRow func(row map[string]any) bool
 	// Seed seeds the random choices of the rates (0: fixed default seed).
@@ -124,15 +130,16 @@ type Emulator struct {
 	miClientID string
 	wg         sync.WaitGroup
 
-	mu        sync.Mutex
-	faults    Faults
-	rng       *mrand.Rand
-	rows      map[string][]map[string]any // key dcr + "\x00" + stream
-	rowCount  int
-	requests  []Request
-	stats     Stats
-	windows   map[string][]windowEntry
-	revokedAt time.Time
+	mu          sync.Mutex
+	faults      Faults
+	slowLimited bool // Faults.SlowNext was set: Latency applies to a limited number of requests
+	rng         *mrand.Rand
+	rows        map[string][]map[string]any // key dcr + "\x00" + stream
+	rowCount    int
+	requests    []Request
+	stats       Stats
+	windows     map[string][]windowEntry
+	revokedAt   time.Time
 }
 
 // Request describes one ingestion request as the emulator saw it.
@@ -247,7 +254,15 @@ func Start(opts Options) (*Emulator, error) {
 		e.cleanup()
 		return nil, err
 	}
-	e.miLn, err = net.Listen("tcp", net.JoinHostPort(host, "0"))
+	miAddr := opts.IdentityAddr
+	if miAddr == "" {
+		miAddr = net.JoinHostPort(host, "0")
+	} else if h, _, err := net.SplitHostPort(miAddr); err != nil || net.ParseIP(h) == nil || !net.ParseIP(h).IsLoopback() {
+		e.ln.Close()
+		e.cleanup()
+		return nil, fmt.Errorf("logsingestion: IdentityAddr %q must be a loopback IP address with a port", miAddr)
+	}
+	e.miLn, err = net.Listen("tcp", miAddr)
 	if err != nil {
 		e.ln.Close()
 		e.cleanup()
@@ -372,6 +387,7 @@ func (e *Emulator) setFaultsLocked(f Faults) {
 		seed = 1
 	}
 	e.faults = f
+	e.slowLimited = f.SlowNext > 0
 	e.rng = mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 }
 

@@ -239,7 +239,17 @@ func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []strin
 	}
 	e.mu.Unlock()
 
-	if f.Latency > 0 {
+	slow := f.Latency > 0 && !skip
+	if slow && e.slowLimited {
+		e.mu.Lock()
+		if e.faults.SlowNext > 0 {
+			e.faults.SlowNext--
+		} else {
+			slow = false
+		}
+		e.mu.Unlock()
+	}
+	if slow {
 		t := time.NewTimer(f.Latency)
 		select {
 		case <-t.C:

@@ -80,8 +80,6 @@ type Options struct {
 	// CAFile, when set, is where the CA certificate PEM is written. Default: a file in a private
 	// temporary directory removed by Close.
 	CAFile string
-	// Logf receives diagnostic lines (nil: silent).
-	Logf func(format string, args ...any)
 }
 
 // Faults are injected into ingestion requests that passed authentication and routing checks.
@@ -456,12 +454,6 @@ func (e *Emulator) resetStatsLocked() {
 		RequestsByStatus: map[int]int{},
 		ErrorsByCode:     map[string]int{},
 		TokenRequests:    map[string]int{},
-	}
-}
-
-func (e *Emulator) logf(format string, args ...any) {
-	if e.opts.Logf != nil {
-		e.opts.Logf(format, args...)
 	}
 }
 

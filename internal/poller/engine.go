@@ -195,7 +195,7 @@ func (e *Engine) APIHost() string { return e.apiHost }
 // resume, a Page.Resume of an earlier attempt at the same window, continues after the pages
 // that attempt delivered; "" starts at the window's first page.
 func (e *Engine) PollWindow(ctx context.Context, w window.Window, cursor, resume string, deliver func(context.Context, Page) error) (string, error) {
-	b := builtins{start: e.tf.Format(w.Start), end: e.tf.Format(w.End)}
+	b := builtins{start: e.tf.Format(w.Start), end: e.tf.Format(w.End), startT: w.Start, endT: w.End}
 	if tp, ok := e.o.Auth.(auth.TemplateProvider); ok && e.o.Auth != nil {
 		vals := tp.TemplateValues()
 		if k, ok := vals["{_APIKey}"]; ok {

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/tidwall/sjson"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonpath"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/lenientjson"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/timefmt"
 )
 
 // kv is one ordered name/value pair of a query string, form body or header set.
@@ -124,17 +127,39 @@ type builtins struct {
 	start, end      string
 	apiKeyName, key string
 	hasKey          bool
+	// startT and endT render the older {datetime:FORMAT} (window start) and {now:FORMAT}
+	// (window end) placeholders that legacy examples use, each with its own .NET format.
+	startT, endT time.Time
 }
 
+// legacyTime matches {datetime:FORMAT} and {now:FORMAT}.
+var legacyTime = regexp.MustCompile(`\{(datetime|now):([^{}]+)\}`)
+
 func (b builtins) apply(s string, template bool) string {
-	if !strings.Contains(s, "{_") {
+	if !strings.Contains(s, "{") {
 		return s
 	}
-	pairs := []string{"{_QueryWindowStartTime}", b.start, "{_QueryWindowEndTime}", b.end}
-	if template && b.hasKey {
-		pairs = append(pairs, "{_APIKeyName}", b.apiKeyName, "{_APIKey}", b.key)
+	if strings.Contains(s, "{_") {
+		pairs := []string{"{_QueryWindowStartTime}", b.start, "{_QueryWindowEndTime}", b.end}
+		if template && b.hasKey {
+			pairs = append(pairs, "{_APIKeyName}", b.apiKeyName, "{_APIKey}", b.key)
+		}
+		s = strings.NewReplacer(pairs...).Replace(s)
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	if strings.Contains(s, "{datetime:") || strings.Contains(s, "{now:") {
+		s = legacyTime.ReplaceAllStringFunc(s, func(m string) string {
+			sub := legacyTime.FindStringSubmatch(m)
+			f, err := timefmt.Compile(sub[2])
+			if err != nil {
+				return m // not a format: leave the text as written
+			}
+			if sub[1] == "now" {
+				return f.Format(b.endT)
+			}
+			return f.Format(b.startT)
+		})
+	}
+	return s
 }
 
 // buildFirst builds a window's first request per §4.2 and §4.6.

@@ -186,6 +186,10 @@ func cmdConvert(o *options, stdout, stderr io.Writer) int {
 	envSeen := map[string]bool{}
 	w.WriteString("\nextensions:\n  file_storage:\n    directory: ./ccp-state\n    create_directory: true\n\nreceivers:\n")
 	usedIDs := map[string]bool{}
+	origNames := map[string]int{}
+	for _, c := range res {
+		origNames[strings.ToLower(c.orig.Name)]++
+	}
 	active := 0
 	for _, c := range res {
 		rid := "ccp/" + idName(c.name)
@@ -196,12 +200,11 @@ func cmdConvert(o *options, stdout, stderr io.Writer) int {
 		var r bytes.Buffer
 		fmt.Fprintf(&r, "%s:\n", rid)
 		fmt.Fprintf(&r, "  definition: %s\n", yq(o.file))
+		// the receiver matches the name as Load reads it (before parameters); a name that
+		// needs parameters, or is shared by several pollers, is picked by index
 		conn := c.orig.Name
-		if c.resolved.Name != "" {
-			conn = c.resolved.Name
-		}
-		if strings.Contains(c.name, "#") || conn == "" || strings.HasPrefix(conn, c.orig.Kind+"-") {
-			conn = fmt.Sprint(c.orig.Index) // duplicate or unresolved names: pick by index
+		if strings.Contains(c.name, "#") || conn == "" || conn == fmt.Sprintf("%s-%d", c.orig.Kind, c.orig.Index) || origNames[strings.ToLower(conn)] > 1 {
+			conn = fmt.Sprint(c.orig.Index)
 		}
 		fmt.Fprintf(&r, "  connector: %s\n", yq(conn))
 		fmt.Fprintf(&r, "  storage: file_storage\n")

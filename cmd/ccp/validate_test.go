@@ -153,7 +153,6 @@ func TestValidateCorpus(t *testing.T) {
 	t.Logf("corpus: %d pollers, %d OK, %d UNSUPPORTED", total, ok, refused)
 }
 
-
 func TestValidateDummiesNamedByLabel(t *testing.T) {
 	code, out, _ := runCCP(t, "validate", corpusFile(t, "AtlassianJiraAudit__azuredeploy_Jira_native_poller_connector.json"))
 	assert.Equal(t, exitOK, code)

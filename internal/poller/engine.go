@@ -141,6 +141,14 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("request.apiEndpoint %q: not an absolute http(s) URL", redactURL(d.Request.APIEndpoint))
 	}
+	if strings.Contains(u.Path, "/.") {
+		// Remove dot segments ("https://api.github.com/../org/audit-log" in Microsoft's own
+		// example) as RFC 3986 resolution does; servers would otherwise see a path they 404.
+		clean := u.ResolveReference(&url.URL{Path: u.Path, RawQuery: u.RawQuery})
+		dd := *d
+		dd.Request.APIEndpoint = clean.String()
+		d = &dd
+	}
 	e := &Engine{def: d, o: o, apiHost: strings.ToLower(u.Host)}
 	// Credentials never follow a redirect to another host.
 	c := *o.HTTPClient

@@ -105,7 +105,7 @@ func TestPollAuth0Like(t *testing.T) {
 	srv := vendorapi.New(vendorapi.Config{Events: 250, Span: time.Hour, End: end,
 		Auth: vendorapi.AuthOAuth2, ClientID: id, ClientSecret: secret, TokenPath: "/oauth/token",
 		TokenParams: map[string]string{"audience": "https://acme.example/api/v2/"},
-		Paging: vendorapi.PagingPersistentToken, TokenParam: "from", NextField: "next", EventsPath: "logs",
+		Paging:      vendorapi.PagingPersistentToken, TokenParam: "from", NextField: "next", EventsPath: "logs",
 		PageSize: 100, WindowOptional: true})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()

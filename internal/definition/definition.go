@@ -423,25 +423,31 @@ func (d *Definition) validate(path string) error {
 		d.Unsupported = append(d.Unsupported, fmt.Sprintf("response format %q is not supported (json, jsonlines, csv)", d.Response.Format))
 	}
 	p := d.Paging
+	// A paging block that cannot page is a bug in the file, not a reason to refuse it: Sentinel
+	// then reads the first page only (Prisma's GET poller), and so do we, with a warning.
+	disable := func(field, why string) {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("%s.paging.%s: %s; only the first page of each window is read", path, field, why))
+		d.Paging.Type = PagingNone
+	}
 	switch p.Type {
 	case PagingNextPageToken, PagingPersistentToken:
-		if p.NextPageTokenJSONPath == "" && p.NextPageTokenResponseHeader == "" {
-			errs = append(errs, fmt.Errorf("%s.paging.nextPageTokenJsonPath: %s paging needs nextPageTokenJsonPath or nextPageTokenResponseHeader", path, p.Type))
-		}
-		if p.NextPageParaName == "" && p.NextPageRequestHeader == "" {
-			errs = append(errs, fmt.Errorf("%s.paging.nextPageParaName: %s paging needs nextPageParaName or nextPageRequestHeader", path, p.Type))
+		switch {
+		case p.NextPageTokenJSONPath == "" && p.NextPageTokenResponseHeader == "":
+			disable("nextPageTokenJsonPath", p.Type+" paging needs nextPageTokenJsonPath or nextPageTokenResponseHeader")
+		case p.NextPageParaName == "" && p.NextPageRequestHeader == "":
+			disable("nextPageParaName", p.Type+" paging needs nextPageParaName or nextPageRequestHeader")
 		}
 	case PagingNextPageURL:
 		if p.NextPageTokenJSONPath == "" {
-			errs = append(errs, fmt.Errorf("%s.paging.nextPageTokenJsonPath: NextPageUrl paging needs the JSONPath of the next URL", path))
+			disable("nextPageTokenJsonPath", "NextPageUrl paging needs the JSONPath of the next URL")
 		}
 	case PagingOffset:
 		if p.OffsetParaName == "" {
-			errs = append(errs, fmt.Errorf("%s.paging.offsetParaName: Offset paging needs the name of the offset parameter", path))
+			disable("offsetParaName", "Offset paging needs the name of the offset parameter")
 		}
 	case PagingCountBased:
 		if p.PageNumberParaName == "" {
-			errs = append(errs, fmt.Errorf("%s.paging.pageNumberParaName: CountBasedPaging needs the name of the page-number parameter", path))
+			disable("pageNumberParaName", "CountBasedPaging needs the name of the page-number parameter")
 		}
 	}
 	switch strings.ToLower(p.PagingInfoPlacement) {

@@ -71,7 +71,11 @@ func TestParseErrorsNameFieldAndFix(t *testing.T) {
 	msg = err.Error()
 	assert.Contains(t, msg, "conn.json.request.apiEndpoint: missing")
 	assert.Contains(t, msg, "conn.json.response.eventsJsonPaths: missing")
-	assert.Contains(t, msg, "conn.json.paging.offsetParaName")
+	d, err := Parse(decode(t, `{"auth": {"type": "None"}, "request": {"apiEndpoint": "https://x"},
+	  "response": {"eventsJsonPaths": ["$"]}, "paging": {"pagingType": "NextPageToken", "NextPageTokenJsonPath": "null"}}`), "prisma.json")
+	require.NoError(t, err, "a paging block that cannot page is a warning, not a refusal")
+	assert.Equal(t, PagingNone, d.Paging.Type)
+	assert.Contains(t, strings.Join(d.Warnings, "\n"), "prisma.json.paging.nextPageParaName")
 }
 
 func TestParseRefusesNestedStepsAndOtherKinds(t *testing.T) {

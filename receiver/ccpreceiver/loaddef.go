@@ -45,6 +45,9 @@ func (c *Config) loadDefinition() (*loadedDefinition, error) {
 	} else {
 		p = connectorfile.Poller{Properties: c.PollingConfig, Source: source, Condition: true}
 	}
+	if p.Kind != "" && !strings.EqualFold(p.Kind, "RestApiPoller") && !strings.EqualFold(p.Kind, "APIPolling") {
+		return nil, fmt.Errorf("%s: poller %q: unsupported: kind %q is not an HTTP poller (only RestApiPoller and APIPolling are supported)", source, p.Name, p.Kind)
+	}
 	resolved, missing, err := connectorfile.Resolve(p, c.params())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)

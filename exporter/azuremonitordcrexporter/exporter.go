@@ -18,6 +18,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -109,7 +110,11 @@ func (e *dcrExporter) start(ctx context.Context, host component.Host) error {
 		zap.String("stream_name", e.cfg.StreamName),
 		zap.String("auth", authType))
 	if e.cfg.StartupCheck {
-		return e.startupCheck(ctx)
+		if err := e.startupCheck(ctx); err != nil {
+			// Visible to the health check extension as well as in the start error.
+			componentstatus.ReportStatus(host, componentstatus.NewPermanentErrorEvent(err))
+			return err
+		}
 	}
 	return nil
 }

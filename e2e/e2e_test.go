@@ -137,7 +137,8 @@ func TestDemoConfigEndToEndExactlyOnceAcrossRestart(t *testing.T) {
 	})
 	require.NoError(t, err)
 	defer env.Close()
-	cenv := append(env.CollectorEnv(), "CCP_DEMO_LOOKBACK=3h")
+	// Debug-level logs: the run below also proves no credential reaches the log at any level.
+	cenv := append(env.CollectorEnv(), "CCP_DEMO_LOOKBACK=3h", "CCP_DEMO_LOG_LEVEL=debug")
 	config := filepath.Join(root, "testdata", "demo", "config.yaml")
 
 	p := startCollector(t, cenv, config)
@@ -153,6 +154,11 @@ func TestDemoConfigEndToEndExactlyOnceAcrossRestart(t *testing.T) {
 	}
 	for _, id := range env.Vendor.ServedIDs() {
 		require.Contains(t, seen, id, "served but not ingested")
+	}
+	logs := p.out.String()
+	require.Contains(t, logs, "debug", "the collector really logged at debug level")
+	for _, secret := range []string{demoenv.APIKey, demoenv.ClientSecret} {
+		assert.NotContains(t, logs, secret, "a credential reached the collector's log")
 	}
 	row := env.Ingest.Rows(demoenv.DCRImmutableID, demoenv.StreamName)[0]
 	assert.Equal(t, row["src_ip"], row["SrcIpAddr"], "the transform processor mapped ASIM names")

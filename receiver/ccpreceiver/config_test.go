@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
@@ -82,4 +83,21 @@ func TestSecretsAreOpaque(t *testing.T) {
 	out := confmap.New()
 	require.NoError(t, out.Marshal(cfg))
 	assert.NotContains(t, fmt.Sprint(out.ToStringMap()), "s3cret", "parameters are masked when the config is printed")
+}
+
+func TestDCRConfigInputsAreOptional(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Definition = filepath.Join("..", "..", "internal", "connectorfile", "testdata", "corpus", "Okta_Single_Sign-On__OktaSSOv2_PollingConfig.json")
+	cfg.Parameters = map[string]configopaque.String{"domainname": "example.okta.com", "apikey": "k"}
+	require.NoError(t, cfg.Validate(), "dcrConfig placeholders may be left to the exporter")
+	loaded, err := cfg.loadDefinition()
+	require.NoError(t, err)
+	assert.Empty(t, loaded.def.DCR.DataCollectionRuleImmutableID)
+	assert.Equal(t, "Custom-OktaSSO_CL", loaded.def.DCR.StreamName)
+	assert.Equal(t, "https://example.okta.com/api/v1/logs", loaded.def.Request.APIEndpoint)
+
+	delete(cfg.Parameters, "apikey")
+	err = cfg.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "apikey", "other inputs stay required")
 }

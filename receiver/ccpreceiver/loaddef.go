@@ -48,7 +48,16 @@ func (c *Config) loadDefinition() (*loadedDefinition, error) {
 	if p.Kind != "" && !strings.EqualFold(p.Kind, "RestApiPoller") && !strings.EqualFold(p.Kind, "APIPolling") {
 		return nil, fmt.Errorf("%s: poller %q: unsupported: kind %q is not an HTTP poller (only RestApiPoller and APIPolling are supported)", source, p.Name, p.Kind)
 	}
-	resolved, missing, err := connectorfile.Resolve(p, c.params())
+	params := c.params()
+	resolved, missing, err := connectorfile.Resolve(p, params)
+	if err != nil && onlyDCRConfig(missing) {
+		// dcrConfig only labels records for routing; the exporter's own settings apply when
+		// the user leaves its inputs out, so they resolve to empty instead of failing.
+		for _, m := range missing {
+			params[m.Name] = ""
+		}
+		resolved, missing, err = connectorfile.Resolve(p, params)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
@@ -79,6 +88,18 @@ func (c *Config) loadDefinition() (*loadedDefinition, error) {
 	}
 	sum := sha256.Sum256(raw)
 	return &loadedDefinition{def: def, name: resolved.Name, source: source, fingerprint: hex.EncodeToString(sum[:8])}, nil
+}
+
+func onlyDCRConfig(missing []connectorfile.Missing) bool {
+	if len(missing) == 0 {
+		return false
+	}
+	for _, m := range missing {
+		if !strings.Contains(strings.ToLower(m.Path), "dcrconfig") {
+			return false
+		}
+	}
+	return true
 }
 
 // pick selects one poller of a file by name (case-insensitive) or zero-based index; a file

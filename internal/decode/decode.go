@@ -94,7 +94,7 @@ func Decode(r io.Reader, o Options) ([]byte, error) {
 	}
 	format := strings.ToLower(strings.TrimSpace(o.Format))
 	switch format {
-	case "", "json", "jsonlines", "csv":
+	case "", "json", "jsonlines", "csv", "xml":
 	default:
 		return nil, fmt.Errorf("%w: response format %q", ErrUnsupported, o.Format)
 	}
@@ -119,6 +119,8 @@ func Decode(r io.Reader, o Options) ([]byte, error) {
 		return jsonLines(data, depth)
 	case "csv":
 		return csvToJSON(data, o)
+	case "xml":
+		return xmlToJSON(data, depth)
 	default:
 		if err := validJSON(data, depth); err != nil {
 			return nil, err

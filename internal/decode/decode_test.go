@@ -118,7 +118,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"csv unterminated", []byte("a\n1\n\"x"), Options{Format: "csv"}, ErrInvalid, "line 3"},
 		{"csv bad delimiter", []byte("a"), Options{Format: "csv", CSVDelimiter: ";;"}, ErrInvalid, "csvDelimiter"},
 		{"csv same delim/escape", []byte("a"), Options{Format: "csv", CSVDelimiter: "'", CSVEscape: "'"}, ErrInvalid, "both"},
-		{"xml", []byte("<a/>"), Options{Format: "xml"}, ErrUnsupported, "xml"},
+		{"parquet", []byte("PAR1"), Options{Format: "parquet"}, ErrUnsupported, "parquet"},
 		{"br", []byte("x"), Options{ContentEncoding: "br"}, ErrUnsupported, "br"},
 		{"algo", []byte("x"), Options{CompressionAlgo: "lz4"}, ErrUnsupported, "lz4"},
 		{"truncated gzip", gz(t, `{"a":1}`)[:15], Options{GzipCompressed: true}, ErrInvalid, ""},

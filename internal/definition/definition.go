@@ -418,9 +418,9 @@ func (d *Definition) validate(path string) error {
 		errs = append(errs, fmt.Errorf("%s.response.eventsJsonPaths: missing; give at least one JSONPath selecting the events (\"$\" for a top-level array)", path))
 	}
 	switch d.Response.Format {
-	case "json", "jsonlines", "csv":
+	case "json", "jsonlines", "csv", "xml":
 	default:
-		d.Unsupported = append(d.Unsupported, fmt.Sprintf("response format %q is not supported (json, jsonlines, csv)", d.Response.Format))
+		d.Unsupported = append(d.Unsupported, fmt.Sprintf("response format %q is not supported (json, jsonlines, csv, xml)", d.Response.Format))
 	}
 	p := d.Paging
 	// A paging block that cannot page is a bug in the file, not a reason to refuse it: Sentinel

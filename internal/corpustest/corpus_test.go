@@ -144,41 +144,62 @@ func TestCorpusShapedEmulators(t *testing.T) {
 		results = append(results, o)
 		mu.Unlock()
 	}
-	t.Run("pollers", func(t *testing.T) {
-		for _, file := range files {
-			pollers, err := connectorfile.Load(file)
-			if err != nil {
-				t.Errorf("%s: %v", filepath.Base(file), err)
-				continue
-			}
-			for _, p := range pollers {
-				name := fmt.Sprintf("%s#%d", strings.TrimSuffix(filepath.Base(file), ".json"), p.Index)
-				t.Run(name, func(t *testing.T) {
-					t.Parallel()
-					c := &collector{}
-					o := runPoller(c, file, p)
-					o.file, o.name = filepath.Base(file), fmt.Sprintf("%s #%d", o.name, p.Index)
-					key := fmt.Sprintf("%s#%d", filepath.Base(file), p.Index)
-					bug, known := knownBugs[key]
-					switch {
-					case known && len(c.errs) > 0 && strings.Contains(strings.Join(c.errs, "\n"), bug.evidence):
-						o.status, o.reason = knownBug, bug.why
-						t.Logf("known engine bug, still present: %s\n%s", bug.why, strings.Join(c.errs, "\n"))
-					case known && len(c.errs) == 0:
-						t.Errorf("the known engine bug %q no longer reproduces: remove %s from knownBugs", bug.why, key)
-					default:
-						for _, e := range c.errs {
-							t.Error(e)
-						}
-						if len(c.errs) > 0 {
-							o.status = failed
-						}
-					}
-					record(o)
-				})
-			}
+	// The pollers run concurrently (most of their time is spent in rate limiters), then each
+	// is reported as its own subtest.
+	type job struct {
+		file, name, key string
+		p               connectorfile.Poller
+		o               outcome
+		c               collector
+	}
+	var jobs []*job
+	for _, file := range files {
+		pollers, err := connectorfile.Load(file)
+		if err != nil {
+			t.Errorf("%s: %v", filepath.Base(file), err)
+			continue
 		}
-	})
+		for _, p := range pollers {
+			jobs = append(jobs, &job{file: file, p: p,
+				name: fmt.Sprintf("%s#%d", strings.TrimSuffix(filepath.Base(file), ".json"), p.Index),
+				key:  fmt.Sprintf("%s#%d", filepath.Base(file), p.Index)})
+		}
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			j.o = runPoller(&j.c, j.file, j.p)
+			j.o.file, j.o.name = filepath.Base(j.file), fmt.Sprintf("%s #%d", j.o.name, j.p.Index)
+		}()
+	}
+	wg.Wait()
+	for _, j := range jobs {
+		t.Run(j.name, func(t *testing.T) {
+			o, c := j.o, &j.c
+			bug, known := knownBugs[j.key]
+			switch {
+			case known && len(c.errs) > 0 && strings.Contains(strings.Join(c.errs, "\n"), bug.evidence):
+				o.status, o.reason = knownBug, bug.why
+				t.Logf("known engine bug, still present: %s\n%s", bug.why, strings.Join(c.errs, "\n"))
+			case known && len(c.errs) == 0:
+				t.Errorf("the known engine bug %q no longer reproduces: remove %s from knownBugs", bug.why, j.key)
+			default:
+				for _, e := range c.errs {
+					t.Error(e)
+				}
+				if len(c.errs) > 0 {
+					o.status = failed
+				}
+			}
+			t.Logf("%s: %s", o.status, o.reason)
+			record(o)
+		})
+	}
 	sort.Slice(results, func(i, j int) bool {
 		if results[i].file != results[j].file {
 			return results[i].file < results[j].file

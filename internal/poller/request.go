@@ -286,7 +286,7 @@ func (r *reqSpec) place(name, value string, numeric bool, pl placement) {
 		return value
 	}
 	switch {
-	case strings.HasPrefix(name, "$"):
+	case jsonpath.IsBodyPath(name): // "$.a.b"; a plain "$page" (Salesforce MC) is a name
 		if r.jsonBody == nil {
 			r.jsonBody = []byte("{}")
 		}

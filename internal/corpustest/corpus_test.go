@@ -254,6 +254,19 @@ func runPoller(t *collector, file string, p connectorfile.Poller) outcome {
 	if p.Legacy {
 		creds = legacyCreds
 	}
+	return runDef(t, o, d, creds, variant{})
+}
+
+// variant deliberately breaks the client side, to show the emulator rejects it.
+type variant struct {
+	dropCursor  bool          // do not carry the cursor from window 1 to window 2
+	shift       time.Duration // poll windows shifted from those the emulator serves
+	clientCreds *auth.Credentials
+	mutate      func(*definition.Definition) // the client runs this changed copy
+}
+
+// runDef emulates one parsed definition for two windows.
+func runDef(t *collector, o outcome, d *definition.Definition, creds auth.Credentials, v variant) outcome {
 	s, why := newShape(d, creds, windowEnd)
 	if why != "" {
 		o.status, o.reason = notCovered, why
@@ -264,6 +277,14 @@ func runPoller(t *collector, file string, p connectorfile.Poller) outcome {
 	ts := httptest.NewTLSServer(emu)
 	defer ts.Close()
 	client := clientFor(ts)
+	if v.clientCreds != nil {
+		creds = *v.clientCreds
+	}
+	if v.mutate != nil {
+		x := *d
+		v.mutate(&x)
+		d = &x
+	}
 
 	a, err := auth.New(d.Auth, auth.Settings{HTTPClient: client, Credentials: creds})
 	if err != nil {
@@ -289,7 +310,9 @@ func runPoller(t *collector, file string, p connectorfile.Poller) outcome {
 		emu.mu.Unlock()
 		pages, withEvents := 0, 0
 		var polled []string
-		c, err := eng.PollWindow(ctx, s.wins[k], cursor, "", func(_ context.Context, pg poller.Page) error {
+		win := s.wins[k]
+		win.Start, win.End = win.Start.Add(v.shift), win.End.Add(v.shift)
+		c, err := eng.PollWindow(ctx, win, cursor, "", func(_ context.Context, pg poller.Page) error {
 			pages++
 			if len(pg.Events) > 0 {
 				withEvents++
@@ -303,6 +326,9 @@ func runPoller(t *collector, file string, p connectorfile.Poller) outcome {
 			t.Errorf("window %d: %v", k+1, err)
 		}
 		cursor = c
+		if v.dropCursor {
+			cursor = ""
+		}
 		want := fmt.Sprintf("ev-w%d-", k+1)
 		for _, id := range polled {
 			if !strings.HasPrefix(id, want) {

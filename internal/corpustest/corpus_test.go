@@ -379,15 +379,3 @@ func describe(s *shape) string {
 	}
 	return fmt.Sprintf("%s, %s, %s, %d events/window, page %d", s.auth.typ, pg, mode, s.perWin, s.ps)
 }
-
-func init() {
-	pageParam := struct{ why, evidence string }{
-		why: `paging.pageNumberParaName "$page" (an OData query parameter) is written into a JSON body of the GET ` +
-			`(poller/request.go place() treats every name starting with "$" as a body JSONPath; jsonpath.IsBodyPath says "$page" is a plain name), ` +
-			`so the API never receives the page number`,
-		evidence: `GET request with a body ({"$page":1})`,
-	}
-	for i := 0; i < 4; i++ {
-		knownBugs[fmt.Sprintf("Salesforce_Service_Cloud__SalesforceMarketingCloud_PollerConfig.json#%d", i)] = pageParam
-	}
-}

@@ -581,7 +581,7 @@ func (e *emulator) serveAPI(w http.ResponseWriter, r *http.Request, body []byte)
 					e.fail(w, http.StatusBadRequest, "token not in request header %s", h)
 					return
 				}
-			} else if v, _ := param(r, body, p.NextPageParaName); v != tok {
+			} else if v, _ := param(r, body, p.NextPageParaName); v != tok && !(e.auth.typ == "CiscoDuo" && v == "1600000000000,"+tok) {
 				e.fail(w, http.StatusBadRequest, "token not sent as %s (got %q)", p.NextPageParaName, v)
 				return
 			}
@@ -757,7 +757,12 @@ func (e *emulator) document(idx []int, next string, more bool, pageNo, total int
 		}
 	}
 	if len(e.tokPath) > 0 && next != "" {
-		set(e.tokPath, next)
+		if e.auth.typ == "CiscoDuo" {
+			// Duo's next_offset is [timestamp, txid]; clients send it back joined by ","
+			doc, _ = sjson.SetRaw(doc, sjsonPath(e.tokPath), fmt.Sprintf(`["1600000000000",%q]`, next))
+		} else {
+			set(e.tokPath, next)
+		}
 	}
 	if len(e.urlPath) > 0 && next != "" {
 		set(e.urlPath, e.relativeNext(next))

@@ -305,7 +305,10 @@ func TestAzidentityCredentials(t *testing.T) {
 		t.Setenv("IDENTITY_ENDPOINT", e.IdentityEndpoint())
 		t.Setenv("IDENTITY_HEADER", e.IdentityHeader())
 		o := credOpts(e)
-		cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{ClientOptions: o})
+		// The emulator's own (random) client id: azidentity caches managed-identity tokens
+		// process-wide, and a token from an earlier emulator instance would not verify here.
+		cred, err := azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{
+			ClientOptions: o, ID: azidentity.ClientID(e.ManagedIdentityClientID())})
 		require.NoError(t, err)
 		ingestWith(t, e, cred)
 		cred, err = azidentity.NewManagedIdentityCredential(&azidentity.ManagedIdentityCredentialOptions{

@@ -60,6 +60,7 @@ func pollNested(t *testing.T, props map[string]any, client *http.Client, creds a
 	eo := poller.Options{HTTPClient: client, Auth: a, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond}
 	eng, err := poller.New(parent, eo)
 	require.NoError(t, err)
+	eo.Logger = opts.Engine.Logger
 	opts.Engine = eo
 	run, err := New(props, a, opts)
 	require.NoError(t, err)

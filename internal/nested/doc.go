@@ -1,4 +1,93 @@
 // Package nested runs the nested API steps of a CCP poller (stepInfo / stepCollectorConfigs,
-// public preview) on top of the unchanged polling engine. The contract and the KQL subset
-// are described in full once the runner lands; this file currently documents kql.go only.
+// public preview, spec §7) as a layer on top of the unchanged polling engine: the parent
+// poller is an ordinary poller.Engine, and every child call is a short-lived poller.Engine
+// built from the child step with its $placeholders$ filled in.
+//
+// # Contract with the receiver
+//
+//  1. nested.Present(props) reports whether the resolved poller object uses nested steps.
+//     If it does, nested.Validate(props) at config load refuses a broken definition early
+//     (unknown or ambiguous stepId, more than 3 nextSteps or 4 steps, cycles, KQL syntax,
+//     KQL columns that do not exist, shouldJoinNestedData without joinedDataStepName, a child
+//     step that does not parse or that the engine would refuse, an unsupported child auth).
+//  2. The parent definition is definition.Parse(nested.ParentProps(props), source):
+//     ParentProps unwraps the object like definition.Unwrap and drops stepInfo,
+//     stepCollectorConfigs, shouldJoinNestedData and joinedDataStepName, so Parse neither
+//     marks it unsupported nor warns about those keys. (Equivalently, parse the full object
+//     and remove the "nested steps ... not supported yet" entry from Unsupported.)
+//  3. The parent Authenticator and engine are built as for any poller; then
+//     nested.New(props, parentAuth, nested.Options{Engine: <the same poller.Options, any
+//     Auth in it is ignored>, AuthSettings: <the auth.Settings used for the parent>,
+//     Path: source}) builds the Runner. Log Runner.Warnings() (New logs them too).
+//  4. Inside the page callback given to PollWindow, before turning events into records:
+//     events, err := runner.Expand(ctx, window, page.Events); on error return it from the
+//     callback (the page is not delivered, PollWindow fails, the window is retried and its
+//     checkpoint does not advance); otherwise deliver events instead of page.Events and
+//     persist page.Cursor / page.Resume as usual. The checkpoint therefore only moves after
+//     every child call of the page finished (§7 step 5).
+//
+// # What Expand does
+//
+// For each parent record (in order) and each next step of the parent, the step's
+// stepPlaceholdersParsingKql runs over the one-row table source(data = the record's raw
+// JSON). Every output row is a set of placeholders (the placeholders inherited from the
+// step's own parent row, overlaid with the query's columns, all as tostring() values).
+// Rows in which a placeholder the child request uses is null or empty are dropped (§7 step
+// 2; this is how Meraki's mv-expand of a network object ends up with one call per network).
+// For each remaining row, $name$ is substituted in the child's request object (apiEndpoint:
+// characters that cannot stand in a URL are percent-encoded, '/', '?', '&', '=' are kept so a
+// placeholder may carry a relative URL; headers: CR/LF become spaces; the body template:
+// JSON-string escaped when the placeholder sits inside a quoted string; queryParameters and
+// other fields: verbatim, the engine encodes them). $name$ texts that no KQL column provides
+// are left as written (with a warning at load). The step is then parsed by definition.Parse
+// (both key-naming generations accepted), without its time-window fields (the window is
+// the parent's), with auth {"type":"None"} when it has none (the parent's Authenticator is
+// used), and polled for the parent's window with its own paging (persistent cursors are not
+// kept for children).
+//
+// shouldJoinNestedData false: the child's events (after their own next steps) are emitted
+// and the parent record is not. true: the parent record is emitted with the child result
+// under joinedDataStepName — absent when the child returned nothing, the event itself for
+// one event, an array for several; a chain attaches each level to its immediate parent
+// (BigID: case.datasource.expand). A record with both joined and non-joined next steps is
+// emitted (with its joins) followed by the non-joined steps' events. A parent record that is
+// not a JSON object is wrapped as {"data": record} before a join. Output order follows the
+// parent records, then the rows, then the child events, whatever the concurrency.
+//
+// Bounds: at most Options.MaxParallelism (default 4) child calls run at once per Runner, and
+// at most a step's request.maxParallelism (default 15) per step; each step's rateLimitQPS is
+// one budget shared by all of its child calls; at most Options.MaxChildCalls (default 1000)
+// child calls per Expand — the rest are skipped with a logged warning (their data is not
+// collected). A failed child call (after the engine's retries) fails the whole page.
+//
+// stepId resolution: exact key, else case-insensitive (§7), else the single key one
+// character away case-insensitively, with a warning — the last rule exists for CrowdStrike
+// Cases, whose nextSteps say "case_details" for the key "Cases_details". Root-level
+// shouldJoinNestedData / joinedDataStepName (BigID) have no effect and are reported.
+//
+// # KQL subset (kql.go)
+//
+//	source [| op]...
+//	op   := project a = expr, b = expr, expr     (unnamed column: c keeps its name, c.x / c['x'] becomes c_x)
+//	      | extend a = expr, ...
+//	      | project-away col, ...
+//	      | project-rename new = old, ...
+//	      | mv-expand | mvexpand [bagexpansion=bag|array] [name =] expr, ... [limit N]
+//	      | where expr
+//	      | take N | limit N
+//	expr := column | inherited placeholder name | 'str' | "str" | @'verbatim' | number | true | false | null
+//	      | expr.name | expr['name'] | expr["name"] | expr[index]   (negative index counts from the end)
+//	      | parse_json(x) | todynamic(x) | tostring(x) | toint(x) | tolong(x)
+//	      | isempty(x) | isnotempty(x) | isnull(x) | isnotnull(x) | not(x) | strcat(x, ...) | coalesce(x, ...)
+//	      | expr == expr | expr != expr | expr =~ expr | expr !~ expr | expr and expr | expr or expr | (expr)
+//
+// Values are JSON values (gjson); member access on anything but an object, or a missing key,
+// is null. mv-expand: an array yields one row per element; a property bag yields one row per
+// key as the single-entry bag {"key": value} (KQL's default bagexpansion=bag), or [key, value]
+// with bagexpansion=array; any other value, including null, yields one row unchanged (an
+// empty array yields none); several expressions expand in parallel, padded with null.
+// parse_json of a string that is not JSON returns the string. tostring renders strings
+// unquoted, numbers as written, objects and arrays as compact JSON and null as "". Errors
+// quote the query and give a 1-based position. One query yields at most MaxKQLRows rows per
+// record; queries are at most 8 KiB with 32 pipe stages and 64 levels of nesting.
 package nested

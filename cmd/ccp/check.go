@@ -12,6 +12,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonpath"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
 )
 
@@ -278,7 +279,7 @@ func checkPollerOnce(p connectorfile.Poller, params map[string]string) *checked 
 		c.notes = append(c.notes, fmt.Sprintf("condition %s is false with dummy values; checked anyway", p.ConditionExpr))
 	}
 
-	def, err := definition.Parse(resolved.Properties, p.Source)
+	def, err := nested.ParseDefinition(resolved.Properties, p.Source)
 	if def != nil {
 		c.def = def
 		for _, w := range def.Warnings {

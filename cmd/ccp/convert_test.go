@@ -85,16 +85,24 @@ func TestConvertPlaceholdersAndMultiplePollers(t *testing.T) {
 }
 
 func TestConvertCommentsOutUnsupported(t *testing.T) {
-	f := corpusFile(t, "CrowdStrike_Falcon_Endpoint_Protection__CrowdStrikeAPI_multiconfig_PollingConfig.json")
+	f := corpusFile(t, "Proofpoint_On_demand(POD)_Email_Security__ProofpointPOD_PollingConfig.json")
 	code, out, _ := runCCP(t, "convert", f)
 	require.Equal(t, exitOK, code)
 	assert.Equal(t, 2, strings.Count(out, "  # UNSUPPORTED "), out)
-	assert.Contains(t, out, "nested steps")
+	assert.Contains(t, out, "not an HTTP poller")
 	var doc struct {
 		Receivers map[string]any `yaml:"receivers"`
 	}
 	require.NoError(t, yaml.Unmarshal([]byte(out), &doc))
-	assert.Len(t, doc.Receivers, 3)
+	assert.Len(t, doc.Receivers, 0)
+
+	// Nested-step pollers are converted like the others.
+	f = corpusFile(t, "CrowdStrike_Falcon_Endpoint_Protection__CrowdStrikeAPI_multiconfig_PollingConfig.json")
+	code, out, _ = runCCP(t, "convert", f)
+	require.Equal(t, exitOK, code)
+	assert.NotContains(t, out, "  # UNSUPPORTED ")
+	require.NoError(t, yaml.Unmarshal([]byte(out), &doc))
+	assert.Len(t, doc.Receivers, 5)
 }
 
 // TestConvertOutputValidatesWithTheDistro runs the built collector's validate command on

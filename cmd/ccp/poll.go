@@ -18,7 +18,7 @@ import (
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
 )
@@ -107,7 +107,7 @@ func cmdPoll(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if !resolved.Condition {
 		return fail("%s: the poller %q has a condition that is false with these parameters (%s)", o.file, resolved.Name, p.ConditionExpr)
 	}
-	def, err := definition.Parse(resolved.Properties, o.file)
+	def, err := nested.ParseDefinition(resolved.Properties, o.file)
 	if err == nil {
 		err = def.Problems()
 	}
@@ -129,9 +129,18 @@ func cmdPoll(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%s", sc.scrub(err.Error()))
 	}
-	eng, err := poller.New(def, poller.Options{HTTPClient: client, Auth: a, Logger: log, MaxPages: 1000})
+	engOpts := poller.Options{HTTPClient: client, Auth: a, Logger: log, MaxPages: 1000}
+	eng, err := poller.New(def, engOpts)
 	if err != nil {
 		return fail("%s", sc.scrub(err.Error()))
+	}
+	var steps *nested.Runner
+	if nested.Present(resolved.Properties) {
+		steps, err = nested.New(resolved.Properties, a, nested.Options{Engine: engOpts,
+			AuthSettings: auth.Settings{HTTPClient: client, Credentials: creds, Logger: log}, Path: o.file})
+		if err != nil {
+			return fail("%s", sc.scrub(err.Error()))
+		}
 	}
 
 	now := pollNow().UTC().Truncate(time.Second)
@@ -146,8 +155,16 @@ func cmdPoll(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	fmt.Fprintf(errOut, "window: %s .. %s (%s)\n", start.Format(time.RFC3339), end.Format(time.RFC3339), resolved.Name)
 	events, pages := 0, 0
 	var line bytes.Buffer
-	_, err = eng.PollWindow(ctx, window.Window{Start: start, End: end}, "", "", func(_ context.Context, pg poller.Page) error {
+	w := window.Window{Start: start, End: end}
+	_, err = eng.PollWindow(ctx, w, "", "", func(ctx context.Context, pg poller.Page) error {
 		pages++
+		if steps != nil && len(pg.Events) > 0 {
+			expanded, err := steps.Expand(ctx, w, pg.Events)
+			if err != nil {
+				return err
+			}
+			pg.Events = expanded
+		}
 		for _, ev := range pg.Events {
 			line.Reset()
 			if cerr := json.Compact(&line, []byte(ev)); cerr != nil {

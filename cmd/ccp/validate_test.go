@@ -12,15 +12,12 @@ import (
 )
 
 const (
-	nested  = "nested steps"
 	nonHTTP = "is not an HTTP poller"
 )
 
 // corpusExpect: for each corpus file, the number of pollers (INDEX.md column n) and the
-// pollers that must be refused, by index, with the reason (INDEX.md: BigID 3-level nested steps;
-// Meraki nested steps for the network fan-out pollers; CrowdStrike API 2 nested pollers;
-// Salesforce Service Cloud nested CSV step; OCI and WebSocket kinds). Every other poller must
-// be OK with dummies.
+// pollers that must be refused, by index, with the reason (INDEX.md: the OCI and WebSocket
+// kinds). Every other poller, nested steps included, must be OK with dummies.
 var corpusExpect = map[string]struct {
 	n           int
 	unsupported map[int]string
@@ -34,12 +31,12 @@ var corpusExpect = map[string]struct {
 	"AtlassianJiraAudit__azuredeploy_Jira_native_poller_connector.json":                          {1, nil},
 	"Auth0__PollingConfig.json":                                                                  {1, nil},
 	"AzureDevOpsAuditing__AzureDevOpsAuditLogs_PollingConfig.json":                               {1, nil},
-	"BigID__BigIDDSPMLogs_PollerConfig.json":                                                     {1, map[int]string{0: nested}},
+	"BigID__BigIDDSPMLogs_PollerConfig.json":                                                     {1, nil},
 	"Box__BoxEvents_DataConnectorPoller.json":                                                    {1, nil},
 	"Checkpoint_Email_Security__CheckPointEmailSecurity_PollerConfig.json":                       {4, nil},
 	"CiscoDuoSecurity__CiscoDuoAuth_PollingConfig.json":                                          {1, nil},
-	"Cisco_Meraki_Events_via_REST_API__CiscoMeraki_PollerConfig.json":                            {7, map[int]string{2: nested, 3: nested}},
-	"CrowdStrike_Falcon_Endpoint_Protection__CrowdStrikeAPI_multiconfig_PollingConfig.json":      {5, map[int]string{2: nested, 4: nested}},
+	"Cisco_Meraki_Events_via_REST_API__CiscoMeraki_PollerConfig.json":                            {7, nil},
+	"CrowdStrike_Falcon_Endpoint_Protection__CrowdStrikeAPI_multiconfig_PollingConfig.json":      {5, nil},
 	"CrowdStrike_Falcon_Endpoint_Protection__CrowdStrikeRTRAudit_multiconfig_PollingConfig.json": {1, nil},
 	"Dragos__dataPoller.json":                                                                    {1, nil},
 	"GitHub__GitHubAuditLogs_CCP_GitHubAuditLogs_PollerConfig.json":                              {1, nil},
@@ -58,7 +55,7 @@ var corpusExpect = map[string]struct {
 	"ProofPointTap__azuredeploy_ProofpointTAP_native_poller_connector.json":                      {1, nil},
 	"Proofpoint_On_demand(POD)_Email_Security__ProofpointPOD_PollingConfig.json":                 {2, map[int]string{0: nonHTTP, 1: nonHTTP}},
 	"Salesforce_Service_Cloud__SalesforceMarketingCloud_PollerConfig.json":                       {4, nil},
-	"Salesforce_Service_Cloud__SalesforceServiceCloud_PollingConfig.json":                        {1, map[int]string{0: nested}},
+	"Salesforce_Service_Cloud__SalesforceServiceCloud_PollingConfig.json":                        {1, nil},
 	"SentinelOne__SentinelOneV2_PollerConfig.json":                                               {7, nil},
 	"SentinelOne__SentinelOne_ccp_PollerConfig.json":                                             {7, nil},
 	"SlackAudit__SlackAuditLog_PollingConfig.json":                                               {1, nil},
@@ -149,7 +146,7 @@ func TestValidateCorpus(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 82, total)
-	assert.Equal(t, 9, refused) // BigID 1, Meraki 2, CrowdStrike API 2, Salesforce SC 1, OCI 1, Proofpoint POD 2
+	assert.Equal(t, 3, refused) // OCI 1, Proofpoint POD 2 (WebSocket); nested steps run since internal/nested
 	t.Logf("corpus: %d pollers, %d OK, %d UNSUPPORTED", total, ok, refused)
 }
 

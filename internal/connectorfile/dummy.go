@@ -60,6 +60,8 @@ func dummyValue(name string, withScheme bool) string {
 		return "https://dummy-dce.westeurope-1.ingest.monitor.azure.com"
 	case n == "datacollectionruleimmutableid":
 		return "dcr-00000000000000000000000000000000"
+	case strings.Contains(n, "granttype") || strings.Contains(n, "flowname"):
+		return "client_credentials" // a value the auth layer accepts (Salesforce picks it by parameter)
 	case numeric(name):
 		return "5"
 	case urlish(name) && withScheme:

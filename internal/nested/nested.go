@@ -30,7 +30,7 @@ const (
 	// above it is lowered): the collector shares two cores with other pipelines.
 	DefaultMaxParallelism = 4
 	// DefaultMaxChildCalls bounds the child requests one Expand call may start.
-	DefaultMaxChildCalls = 1000
+	DefaultMaxChildCalls = 10000
 	// maxTopWorkers bounds the parent records expanded at the same time.
 	maxTopWorkers = 16
 )
@@ -57,6 +57,18 @@ type Options struct {
 	MaxChildCalls int
 	// Path names the definition in messages ("polling_config", a file name).
 	Path string
+}
+
+// ParseDefinition parses a poller whether or not it has nested steps: with them, it checks
+// the steps and parses the parent part, which definition.Parse alone would refuse.
+func ParseDefinition(props map[string]any, source string) (*definition.Definition, error) {
+	if !Present(props) {
+		return definition.Parse(props, source)
+	}
+	if err := Validate(props); err != nil {
+		return nil, fmt.Errorf("%s: nested steps: %w", source, err)
+	}
+	return definition.Parse(ParentProps(props), source)
 }
 
 // Present reports whether a poller object (any shape definition.Unwrap accepts) uses nested

@@ -69,14 +69,13 @@ func TestCorpusThroughConfig(t *testing.T) {
 	}
 	sort.Strings(report)
 	t.Logf("accepted %d, skipped by condition %d, refused %v", accepted, skipped, refused)
-	// 82 pollers: OCI 1 + WebSocket 2 are not HTTP pollers; nested-step pollers (BigID 1,
-	// Meraki's fan-out pollers, CrowdStrike 2, Salesforce MC) are refused until nested steps
-	// land; the conditional alternatives whose dummy condition is false are skipped.
+	// 82 pollers: OCI 1 + WebSocket 2 are not HTTP pollers; the conditional alternatives whose
+	// dummy condition is false are skipped; everything else, nested steps included, is accepted.
 	assert.Equal(t, 3, refused["non-HTTP kind"], "OCI and Proofpoint POD's two WebSocket pollers")
-	assert.Equal(t, 3, refused["nested steps"], "BigID and CrowdStrike's two nested pollers (Meraki's and Salesforce's are condition-gated)")
+	assert.Zero(t, refused["nested steps"], "nested steps run (internal/nested)")
 	assert.Equal(t, 15, skipped, "Meraki 7, Salesforce MC 4, Salesforce SC 1, Vectra 3: conditions false with dummy values")
 	assert.Equal(t, 82, accepted+skipped+refused["non-HTTP kind"]+refused["nested steps"])
-	assert.Equal(t, 61, accepted, "every other HTTP poller runs as written")
+	assert.Equal(t, 64, accepted, "every other HTTP poller runs as written, nested ones included")
 	if os.Getenv("CCP_CORPUS_REPORT") != "" {
 		t.Log(strings.Join(report, "\n"))
 	}

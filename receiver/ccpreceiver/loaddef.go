@@ -10,11 +10,13 @@ import (
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
 )
 
 // loadedDefinition is a resolved, parsed poller plus what the receiver needs around it.
 type loadedDefinition struct {
 	def         *definition.Definition
+	props       map[string]any // resolved poller object; nested steps are read from it
 	name        string
 	source      string // file name or "polling_config", for messages
 	fingerprint string // identifies the resolved definition in checkpoints
@@ -75,7 +77,7 @@ func (c *Config) loadDefinition() (*loadedDefinition, error) {
 	if !resolved.Condition {
 		return nil, fmt.Errorf("%s: the poller %q has a condition that is false with these parameters; pick another connector or change the parameters", source, resolved.Name)
 	}
-	def, err := definition.Parse(resolved.Properties, source)
+	def, err := nested.ParseDefinition(resolved.Properties, source)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +89,7 @@ func (c *Config) loadDefinition() (*loadedDefinition, error) {
 		return nil, fmt.Errorf("%s: %w", source, err)
 	}
 	sum := sha256.Sum256(raw)
-	return &loadedDefinition{def: def, name: resolved.Name, source: source, fingerprint: hex.EncodeToString(sum[:8])}, nil
+	return &loadedDefinition{def: def, props: resolved.Properties, name: resolved.Name, source: source, fingerprint: hex.EncodeToString(sum[:8])}, nil
 }
 
 func onlyDCRConfig(missing []connectorfile.Missing) bool {

@@ -23,6 +23,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/checkpoint"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
@@ -42,7 +43,8 @@ type ccpReceiver struct {
 	store  *checkpoint.Store
 	loaded *loadedDefinition
 	engine *poller.Engine
-	attrs  pcommon.Map // connector attributes copied onto every record
+	steps  *nested.Runner // nil without nested steps
+	attrs  pcommon.Map    // connector attributes copied onto every record
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -103,7 +105,7 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 		return fmt.Errorf("client: %w", err)
 	}
 	c := r.cfg.Credentials
-	authn, err := auth.New(loaded.def.Auth, auth.Settings{
+	authSettings := auth.Settings{
 		HTTPClient: httpClient,
 		Logger:     r.log,
 		State:      r.store,
@@ -112,14 +114,15 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 			ClientID: string(c.ClientID), ClientSecret: string(c.ClientSecret), RefreshToken: string(c.RefreshToken),
 			AuthorizationCode: string(c.AuthorizationCode), UserToken: string(c.UserToken),
 		},
-	})
+	}
+	authn, err := auth.New(loaded.def.Auth, authSettings)
 	if err != nil {
 		return fmt.Errorf("%s: auth: %w", loaded.source, err)
 	}
 	for _, k := range loaded.def.Auth.Fields.Unused() {
 		r.log.Warn("unknown key ignored", zap.String("key", k))
 	}
-	r.engine, err = poller.New(loaded.def, poller.Options{
+	engineOpts := poller.Options{
 		HTTPClient:        httpClient,
 		Auth:              authn,
 		Logger:            r.log,
@@ -129,9 +132,21 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 		DefaultTimeFormat: r.cfg.DefaultTimeFormat,
 		OffsetMode:        r.cfg.OffsetMode,
 		OffsetSendZero:    r.cfg.OffsetSendZero,
-	})
+	}
+	r.engine, err = poller.New(loaded.def, engineOpts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", loaded.source, err)
+	}
+	if nested.Present(loaded.props) {
+		// Child steps run per page, before the page is delivered; the checkpoint moves only
+		// after every child call of the page succeeded.
+		r.steps, err = nested.New(loaded.props, authn, nested.Options{Engine: engineOpts, AuthSettings: authSettings, Path: loaded.source})
+		if err != nil {
+			return fmt.Errorf("%s: nested steps: %w", loaded.source, err)
+		}
+		for _, w := range r.steps.Warnings() {
+			r.log.Warn(w)
+		}
 	}
 
 	r.attrs = pcommon.NewMap()
@@ -300,6 +315,13 @@ func (r *ccpReceiver) reportFailure(w window.Window, err error, failures int) {
 // deliver turns one page into log records and hands them to the pipeline; the persistent
 // cursor is saved only once the pipeline accepted the page.
 func (r *ccpReceiver) deliver(ctx context.Context, page poller.Page) error {
+	if r.steps != nil && len(page.Events) > 0 {
+		events, err := r.steps.Expand(ctx, r.window, page.Events)
+		if err != nil {
+			return fmt.Errorf("nested steps of page %d: %w", page.Number, err)
+		}
+		page.Events = events
+	}
 	if len(page.Events) > 0 {
 		logs := r.toLogs(page.Events)
 		obsCtx := r.obs.StartLogsOp(ctx)

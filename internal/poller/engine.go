@@ -74,18 +74,19 @@ type Page struct {
 // Engine polls one definition. It is not safe for concurrent PollWindow calls; the receiver
 // runs one poll at a time per connector, as CCP does.
 type Engine struct {
-	def      *definition.Definition
-	o        Options
-	client   *http.Client
-	apiHost  string
-	tf       timefmt.Formatter
-	events   []*jsonpath.Path
-	rootPath []bool
-	status   *jsonpath.Path
-	pager    pager
-	limiter  *limiter
-	pageLim  *limiter
-	warnOnce sync.Map
+	def       *definition.Definition
+	o         Options
+	client    *http.Client
+	apiHost   string
+	tf        timefmt.Formatter
+	events    []*jsonpath.Path
+	rootPath  []bool
+	wholeBody bool // every events path is "": one record per response
+	status    *jsonpath.Path
+	pager     pager
+	limiter   *limiter
+	pageLim   *limiter
+	warnOnce  sync.Map
 }
 
 // RequestError is a failed request: the status (0 for transport errors) and a message that
@@ -168,6 +169,12 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 	}
 	if e.tf, err = timefmt.Compile(format); err != nil {
 		return nil, fmt.Errorf("request.queryTimeFormat %q: %w", format, err)
+	}
+	e.wholeBody = len(d.Response.EventsJSONPaths) > 0
+	for _, p := range d.Response.EventsJSONPaths {
+		if strings.TrimSpace(p) != "" {
+			e.wholeBody = false
+		}
 	}
 	for _, p := range d.Response.EventsJSONPaths {
 		if strings.TrimSpace(p) == "" {
@@ -412,6 +419,12 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 		return pageResult{}, nil, 0, &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: err.Error()}
 	}
 	pg.events = len(events)
+	if e.wholeBody && len(events) == 1 {
+		// With eventsJsonPaths [""] the whole body is one record (nested steps fan it out);
+		// paging then counts the items of its largest top-level list (CrowdStrike's
+		// "resources"), otherwise Offset paging would stop after the first page.
+		pg.events = largestList(doc)
+	}
 	return pg, events, 0, nil
 }
 
@@ -451,6 +464,25 @@ func (e *Engine) extract(doc []byte) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// largestList is the length of the largest array directly under the document's root object
+// (1 when there is none, so a non-empty body still counts as one record).
+func largestList(doc []byte) int {
+	n := 1
+	root := gjson.ParseBytes(doc)
+	if root.IsArray() {
+		return len(root.Array())
+	}
+	root.ForEach(func(_, v gjson.Result) bool {
+		if v.IsArray() {
+			if l := len(v.Array()); l > n || (l == 0 && n == 1) {
+				n = l
+			}
+		}
+		return true
+	})
+	return n
 }
 
 func (e *Engine) successCode(code int) bool {

@@ -232,3 +232,30 @@ func FuzzBuildRequest(f *testing.F) {
 		_, _ = r.Body()
 	})
 }
+
+// TestWholeBodyRecordPagesByItsList: eventsJsonPaths [""] with Offset paging (CrowdStrike's
+// nested pollers) keeps paging while the body's list is full and stops on a short one.
+func TestWholeBodyRecordPagesByItsList(t *testing.T) {
+	var calls atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		switch r.URL.Query().Get("offset") {
+		case "":
+			_, _ = w.Write([]byte(`{"meta": {"pagination": {"total": 5}}, "resources": ["a", "b"]}`))
+		case "2":
+			_, _ = w.Write([]byte(`{"meta": {}, "resources": ["c", "d"]}`))
+		case "4":
+			_, _ = w.Write([]byte(`{"meta": {}, "resources": ["e"]}`))
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	defer ts.Close()
+	e := hostileEngine(t, ts.URL, `{"auth": {"type": "None"}, "request": {"apiEndpoint": "{{base}}/ids"},
+	  "paging": {"pagingType": "Offset", "offsetParaName": "offset", "pageSizeParaName": "limit", "pageSize": 2},
+	  "response": {"eventsJsonPaths": [""]}}`, Options{})
+	n, err := pollAll(e)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "three whole-body records")
+	assert.EqualValues(t, 3, calls.Load())
+}

@@ -383,7 +383,6 @@ type Report struct {
 }
 
 type runner struct {
-	t     *testing.T
 	sc    scenario
 	env   *demoenv.Env
 	tally *tally
@@ -402,7 +401,8 @@ func (r *runner) ingestFaults(seed uint64, burst int) logsingestion.Faults {
 	return f
 }
 
-// run executes one scenario and returns its report; assertions are the caller's.
+// run executes one scenario and returns its report. It checks the harness itself (kills done,
+// the row tap agrees with the emulator); the scenario's assertions are the caller's.
 func run(t *testing.T, sc scenario) *Report {
 	t.Helper()
 	start := time.Now()
@@ -444,7 +444,7 @@ func run(t *testing.T, sc scenario) *Report {
 		sc.dropRate = f
 	}
 	rng := rand.New(rand.NewPCG(sc.seed, 0x5eed))
-	r := &runner{t: t, sc: sc, tally: newTally(sc.events), state: t.TempDir()}
+	r := &runner{sc: sc, tally: newTally(sc.events), state: t.TempDir()}
 	if keep := os.Getenv("CCP_SOAK_KEEP"); keep != "" {
 		// Keep the collector logs and state for inspection.
 		r.state = filepath.Join(keep, sc.name)
@@ -607,10 +607,11 @@ func run(t *testing.T, sc scenario) *Report {
 		time.Sleep(200 * time.Millisecond)
 	}
 	// Let retries in progress finish (a dropped connection's rows are stored, yet the item is
-	// sent again): stop once the ingestion endpoint saw no request for 3 s (at most 60 s).
+	// sent again): stop once the ingestion endpoint saw no request for 6 s, more than the
+	// exporter's longest retry interval (5 s), or after 60 s.
 	if !rep.IngestTimedOut {
 		last, quiet := env.Ingest.Stats().Requests, time.Now()
-		for limit := time.Now().Add(60 * time.Second); time.Now().Before(limit) && time.Since(quiet) < 3*time.Second; {
+		for limit := time.Now().Add(60 * time.Second); time.Now().Before(limit) && time.Since(quiet) < 6*time.Second; {
 			time.Sleep(250 * time.Millisecond)
 			if n := env.Ingest.Stats().Requests; n != last {
 				last, quiet = n, time.Now()

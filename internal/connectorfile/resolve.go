@@ -98,7 +98,11 @@ func ResolveOpts(p Poller, params map[string]string, opts Options) (Poller, []Mi
 	// name: best effort, never fatal
 	if p.rawName != nil {
 		r.quiet = true
-		if nv, err := armexpr.ResolveTree(p.rawName, ctx, join(p.Path, "name")); err == nil {
+		name := p.rawName
+		if s, ok := name.(string); ok {
+			name = armPlaceholders(s)
+		}
+		if nv, err := armexpr.ResolveTree(name, ctx, join(p.Path, "name")); err == nil {
 			if nv, err = r.placeholders(nv, join(p.Path, "name"), 0); err == nil {
 				if s, ok := nv.(string); ok && s != "" {
 					out.FullName = s
@@ -182,7 +186,7 @@ func (r *resolver) arm(v any, ctx *armexpr.Context, path string, depth int) (any
 	switch t := v.(type) {
 	case string:
 		r.curPath = path
-		return armexpr.ResolveTree(t, ctx, path)
+		return armexpr.ResolveTree(armPlaceholders(t), ctx, path)
 	case []any:
 		out := make([]any, len(t))
 		for i, x := range t {
@@ -390,7 +394,36 @@ func (r *resolver) userValues(decls map[string]any) map[string]any {
 	return out
 }
 
-var placeholderRE = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.\-]+)\s*\}\}`)
+// placeholderRE matches {{name}}; names may hold spaces ("{{Client Secret}}" in Zoom's file).
+var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}]*[^{}\s])\s*\}\}`)
+
+// armPlaceholders rewrites {{name}} written directly inside an ARM expression (outside its
+// quoted literals) as parameters('name'), which is what Sentinel's packaging turns it into:
+// "[[equals({{X}}[0], 'Yes')]" (Netskope) becomes "[[equals(parameters('X')[0], 'Yes')]".
+// Placeholders inside '...' literals stay text and are filled later.
+func armPlaceholders(s string) string {
+	if !strings.Contains(s, "{{") || !armexpr.IsExpression(s) {
+		return s
+	}
+	var b strings.Builder
+	inQuote := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\'' {
+			inQuote = !inQuote // '' inside a literal toggles twice: still inside
+		}
+		if !inQuote && c == '{' && strings.HasPrefix(s[i:], "{{") {
+			if loc := placeholderRE.FindStringSubmatchIndex(s[i:]); loc != nil && loc[0] == 0 {
+				name := s[i+loc[2] : i+loc[3]]
+				b.WriteString("parameters('" + strings.ReplaceAll(name, "'", "''") + "')")
+				i += loc[1] - 1
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
 
 // placeholders replaces {{name}} in every string of v.
 func (r *resolver) placeholders(v any, path string, depth int) (any, error) {

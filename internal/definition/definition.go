@@ -125,6 +125,15 @@ type Paging struct {
 	TotalResultsJSONPath               string
 	PageNumberJSONPath                 string
 	PageCountJSONPath                  string
+	// TokenTransform post-processes the extracted token (SAP BTP: "paging: handle=XYZ" header
+	// split on "=" keeping part 1); nil = use the token as extracted.
+	TokenTransform *TokenTransform
+}
+
+// TokenTransform is paging.tokenTransform; only SplitOnDelimiter is known.
+type TokenTransform struct {
+	Delimiter string
+	Index     int
 }
 
 // DCRConfig is the destination (§2.3); every field may be empty.
@@ -330,6 +339,7 @@ func parseRequest(d *Definition, r *Fields) {
 	for _, k := range []string{"maxParallelism"} {
 		r.Has(k)
 	}
+	warnUnused(d, r)
 }
 
 func parseResponse(d *Definition, r *Fields) {
@@ -351,11 +361,18 @@ func parseResponse(d *Definition, r *Fields) {
 	r.Has("hasCsvBoundary")
 	p.ConvertChildPropertiesToArray = r.Bool("convertChildPropertiesToArray")
 	p.SuccessStatusCodes = r.Ints("successStatusCodes")
+	warnUnused(d, r)
 }
 
 func parsePaging(d *Definition, r *Fields) {
 	p := &d.Paging
-	t := r.String("pagingType")
+	t, ok := r.StringOK("pagingType")
+	if !ok {
+		if t, ok = r.StringOK("type"); ok {
+			// Ermes writes "type"; without this its LinkHeader paging would silently be off.
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s.type: read as pagingType %q (the documented key is pagingType)", r.Path(), t))
+		}
+	}
 	canon, ok := pagingTypes[strings.ToLower(strings.TrimSpace(t))]
 	if !ok {
 		d.Unsupported = append(d.Unsupported, fmt.Sprintf("paging type %q is not supported", t))
@@ -383,6 +400,17 @@ func parsePaging(d *Definition, r *Fields) {
 	p.PageNumberJSONPath = r.String("pageNumberJsonPath")
 	p.PageCountJSONPath = r.String("pageCountJsonPath")
 	r.Has("condition") // Slack's undocumented JavaScript-syntax hint; percent-encoding covers it
+	if tt := r.Object("tokenTransform"); tt != nil {
+		switch typ := tt.String("TransformType"); {
+		case strings.EqualFold(typ, "SplitOnDelimiter"):
+			idx, _ := tt.Int("StringIndex")
+			p.TokenTransform = &TokenTransform{Delimiter: tt.String("SliceDelimiter"), Index: idx}
+		default:
+			d.Unsupported = append(d.Unsupported, fmt.Sprintf("paging.tokenTransform type %q is not supported (SplitOnDelimiter is)", typ))
+		}
+		warnUnused(d, tt)
+	}
+	warnUnused(d, r)
 }
 
 // validate checks what the engine cannot work without, naming the field and the fix.

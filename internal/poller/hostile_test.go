@@ -259,3 +259,28 @@ func TestWholeBodyRecordPagesByItsList(t *testing.T) {
 	assert.Equal(t, 3, n, "three whole-body records")
 	assert.EqualValues(t, 3, calls.Load())
 }
+
+// TestTokenTransformAndTruthyFlag: SAP BTP's "paging: handle=XYZ" header split on "=", and
+// OneLogin's hasNextFlagJsonPath pointing at a next-link URL (empty on the last page).
+func TestTokenTransformAndTruthyFlag(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("handle") {
+		case "":
+			w.Header().Set("paging", "handle=H2")
+			_, _ = w.Write([]byte(`{"data": [{"id": 1}], "pagination": {"next_link": "https://x/next"}}`))
+		case "H2":
+			_, _ = w.Write([]byte(`{"data": [{"id": 2}], "pagination": {"next_link": null}}`))
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	}))
+	defer ts.Close()
+	e := hostileEngine(t, ts.URL, `{"auth": {"type": "None"}, "request": {"apiEndpoint": "{{base}}/e"},
+	  "paging": {"pagingType": "NextPageToken", "nextPageTokenResponseHeader": "paging", "nextPageParaName": "handle",
+	    "hasNextFlagJsonPath": "$.pagination.next_link",
+	    "tokenTransform": {"TransformType": "SplitOnDelimiter", "SliceDelimiter": "=", "StringIndex": 1}},
+	  "response": {"eventsJsonPaths": ["$.data"]}}`, Options{})
+	n, err := pollAll(e)
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+}

@@ -138,18 +138,26 @@ func (c *compiled) pageSize(r *reqSpec) {
 	}
 }
 
-// token reads the next-page token from the body, else from the response header.
+// token reads the next-page token from the body, else from the response header, and applies
+// the definition's tokenTransform.
 func (c *compiled) token(pg pageResult) string {
-	if c.tokenPath != nil && pg.doc != nil {
-		if v, ok := c.tokenPath.Scalar(pg.doc); ok {
-			return v
+	v := ""
+	switch {
+	case c.tokenPath != nil:
+		if pg.doc != nil {
+			v, _ = c.tokenPath.Scalar(pg.doc)
 		}
-		return ""
+	case c.p.NextPageTokenResponseHeader != "":
+		v = strings.TrimSpace(pg.header.Get(c.p.NextPageTokenResponseHeader))
 	}
-	if c.p.NextPageTokenResponseHeader != "" {
-		return strings.TrimSpace(pg.header.Get(c.p.NextPageTokenResponseHeader))
+	if tt := c.p.TokenTransform; tt != nil && v != "" && tt.Delimiter != "" {
+		parts := strings.Split(v, tt.Delimiter)
+		if tt.Index < 0 || tt.Index >= len(parts) {
+			return "" // the part is missing: no next page
+		}
+		v = strings.TrimSpace(parts[tt.Index])
 	}
-	return ""
+	return v
 }
 
 // hasNext returns the more-pages flag and whether one is configured.
@@ -157,8 +165,17 @@ func (c *compiled) hasNext(pg pageResult) (more, configured bool) {
 	if c.flagPath == nil {
 		return false, false
 	}
+	// Any present value other than false/0 means more pages: OneLogin points the flag at its
+	// next_link URL, which is empty on the last page.
 	v, ok := c.flagPath.Scalar(pg.doc)
-	return ok && strings.EqualFold(v, "true"), true
+	if !ok {
+		return false, true
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "null":
+		return false, true
+	}
+	return true, true
 }
 
 func (c *compiled) placeToken(r *reqSpec, tok string) {

@@ -1,0 +1,31 @@
+package connectorfile
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPlaceholderInsideARMExpression(t *testing.T) {
+	assert.Equal(t, "[[equals(parameters('Remediation')[0], 'Yes')]", armPlaceholders("[[equals({{Remediation}}[0], 'Yes')]"))
+	assert.Equal(t, "[[concat('https://{{host}}/', parameters('p'))]", armPlaceholders("[[concat('https://{{host}}/', {{p}})]"), "literals keep their placeholders")
+	assert.Equal(t, "plain {{x}}", armPlaceholders("plain {{x}}"), "not an expression")
+
+	tree, err := ParseJSON([]byte(`[{"name": "p", "kind": "RestApiPoller", "type": "Microsoft.SecurityInsights/dataConnectors",
+	  "condition": "[[equals({{Remediation}}[0], 'Yes')]",
+	  "properties": {"auth": {"type": "OAuth2", "ClientSecret": "{{Client Secret}}", "ClientId": "{{Client ID}}"},
+	    "request": {"apiEndpoint": "https://api.example.com/x"}, "response": {"eventsJsonPaths": ["$"]}}}]`))
+	require.NoError(t, err)
+	pollers, err := FromTree(tree, "netskope.json")
+	require.NoError(t, err)
+	require.Len(t, pollers, 1)
+	p, _, err := Resolve(pollers[0], map[string]string{"Remediation": `["Yes"]`, "Client Secret": "s", "Client ID": "c"})
+	require.NoError(t, err)
+	assert.True(t, p.Condition)
+	auth := p.Properties["auth"].(map[string]any)
+	assert.Equal(t, "s", auth["ClientSecret"], "placeholder names may contain spaces")
+	p, _, err = Resolve(pollers[0], map[string]string{"Remediation": `["No"]`, "Client Secret": "s", "Client ID": "c"})
+	require.NoError(t, err)
+	assert.False(t, p.Condition)
+}

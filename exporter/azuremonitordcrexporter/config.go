@@ -193,8 +193,10 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.StreamName == "" {
 		add("'stream_name' is required: use a stream declared in the DCR, e.g. Custom-MyTable_CL")
-	} else if !strings.HasPrefix(cfg.StreamName, "Custom-") && !strings.HasPrefix(cfg.StreamName, "Microsoft-") {
-		add("'stream_name' %q must start with 'Custom-' or 'Microsoft-' (a stream declared in the DCR)", cfg.StreamName)
+	} else if strings.ContainsAny(cfg.StreamName, "/?#% ") {
+		// Any declared stream name is valid: Microsoft's own connectors use built-in streams
+		// such as SENTINEL_GOOGLEWORKSPACEREPORTS, so no Custom- prefix is enforced.
+		add("'stream_name' %q cannot contain '/', '?', '#', '%%' or spaces (it is a URL path segment)", cfg.StreamName)
 	}
 	if cfg.APIVersion == "" {
 		add("'api_version' must not be empty: use 2023-01-01")

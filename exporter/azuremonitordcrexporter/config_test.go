@@ -96,7 +96,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 	for _, want := range []string{
 		"'endpoint' \"ftp://nowhere\" is not an absolute http(s) URL",
 		"'dcr_immutable_id' \"0123\" is not a DCR immutable id",
-		"'stream_name' \"MyTable_CL\" must start with 'Custom-'",
+		"'stream_name' \"My Table_CL\" cannot contain",
 		"'auth::tenant_id' is required for auth type \"client_secret\"",
 		"'auth::client_secret' is required",
 		"'auth::certificate_path' is only used with auth type client_certificate",

@@ -284,6 +284,11 @@ func describeTok(t token) string {
 }
 
 // CompileKQL parses a stepPlaceholdersParsingKql query of the supported subset (see doc.go).
+// kqlOperatorStart are the first words of the operators a query may begin with when it leaves
+// out the table name.
+var kqlOperatorStart = map[string]bool{"project": true, "extend": true, "where": true, "mv": true,
+	"mvexpand": true, "take": true, "limit": true}
+
 func CompileKQL(text string) (*KQL, error) {
 	if len(text) > maxKQLText {
 		return nil, &KQLError{Text: text[:64] + "...", Msg: fmt.Sprintf("query longer than %d characters", maxKQLText)}
@@ -294,14 +299,25 @@ func CompileKQL(text string) (*KQL, error) {
 	}
 	p := &parser{text: text, toks: toks}
 	q := &KQL{text: text}
-	t := p.next()
-	if t.kind != tIdent || t.text != "source" {
+	// "source | project ..." is the documented form; Lookout's file starts with the operator
+	// ("project token = parse_json(source) | ..."), which is read as if "source |" preceded it.
+	t := p.peek()
+	implicit := false
+	switch {
+	case t.kind == tIdent && t.text == "source":
+		p.next()
+	case t.kind == tIdent && kqlOperatorStart[t.text]:
+		implicit = true
+	default:
 		return nil, p.errAt(t.pos, "the query must start with the table name source, found %s", describeTok(t))
 	}
 	for p.peek().kind != tEOF {
-		if err := p.expect("|"); err != nil {
-			return nil, err
+		if !implicit {
+			if err := p.expect("|"); err != nil {
+				return nil, err
+			}
 		}
+		implicit = false
 		if len(q.ops) >= maxKQLOps {
 			return nil, p.errAt(p.peek().pos, "more than %d pipe stages", maxKQLOps)
 		}
@@ -769,6 +785,12 @@ func (c *evalCtx) eval(x expr, depth int) (gjson.Result, error) {
 		if v, ok := c.inherited[e.name]; ok {
 			return strVal(v), nil
 		}
+		if e.name == "source" {
+			// parse_json(source): the record itself, as the data column holds it
+			if i := c.t.index("data"); i >= 0 {
+				return c.row[i], nil
+			}
+		}
 		return gjson.Result{}, c.errAt(e.pos, "unknown column %q (columns: %s)", e.name, strings.Join(c.t.cols, ", "))
 	case *memberExpr:
 		base, err := c.eval(e.x, depth+1)
@@ -1109,7 +1131,7 @@ func (q *KQL) Columns(inherited []string) ([]string, error) {
 	check = func(x expr) error {
 		switch e := x.(type) {
 		case *identExpr:
-			if !has(cols, e.name) && !has(inherited, e.name) {
+			if !has(cols, e.name) && !has(inherited, e.name) && !(e.name == "source" && has(cols, "data")) {
 				return &KQLError{Text: q.text, Pos: e.pos + 1, Msg: fmt.Sprintf("unknown column %q (columns here: %s)", e.name, strings.Join(append(append([]string(nil), cols...), inherited...), ", "))}
 			}
 		case *memberExpr:

@@ -175,6 +175,7 @@ type resolver struct {
 	order   []string
 	quiet   bool   // name resolution: do not record missing inputs
 	curPath string // JSON path of the string being evaluated
+	outer   *armexpr.Context
 }
 
 // arm evaluates the ARM expressions of a tree like armexpr.ResolveTree, but
@@ -186,6 +187,9 @@ func (r *resolver) arm(v any, ctx *armexpr.Context, path string, depth int) (any
 	switch t := v.(type) {
 	case string:
 		r.curPath = path
+		if oc := r.outerContext(); oc != nil && strings.HasPrefix(t, "[") && !strings.HasPrefix(t, "[[") {
+			return armexpr.ResolveTree(armPlaceholders(t), oc, path)
+		}
 		return armexpr.ResolveTree(armPlaceholders(t), ctx, path)
 	case []any:
 		out := make([]any, len(t))
@@ -272,8 +276,25 @@ func (r *resolver) lookup(name string) (string, bool) {
 // armContext builds the expression context from the poller's template
 // scope and the user's parameters.
 func (r *resolver) armContext() *armexpr.Context {
-	ctx := &armexpr.Context{}
+	return r.armContextFor(r.p.scope)
+}
+
+// outerContext is the context of single-bracket expressions inside a contentTemplates
+// mainTemplate: ARM evaluates them when the solution package deploys (the outer template's
+// variables, e.g. Sophos' tokenEndpoint), while [[...]] waits for the inner deployment.
+func (r *resolver) outerContext() *armexpr.Context {
 	sc := r.p.scope
+	if sc == nil || sc.outer == nil || sc.passed != nil {
+		return nil
+	}
+	if r.outer == nil {
+		r.outer = r.armContextFor(sc.outer)
+	}
+	return r.outer
+}
+
+func (r *resolver) armContextFor(sc *scope) *armexpr.Context {
+	ctx := &armexpr.Context{}
 	var decls map[string]any
 	if sc != nil {
 		decls = sc.parameters

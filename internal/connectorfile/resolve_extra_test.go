@@ -29,3 +29,28 @@ func TestPlaceholderInsideARMExpression(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, p.Condition)
 }
+
+// Sophos' packaged template: single-bracket expressions inside a contentTemplates mainTemplate
+// read the outer template's variables; [[...]] ones the inner template's parameters.
+func TestContentTemplateScopes(t *testing.T) {
+	tree, err := ParseJSON([]byte(`{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+	  "parameters": {"workspace": {"type": "string"}},
+	  "variables": {"tokenEndpoint": "https://id.example.com/oauth2/token", "table": "SophosEPAlerts_CL"},
+	  "resources": [{"type": "Microsoft.OperationalInsights/workspaces/providers/contentTemplates", "name": "ct",
+	    "properties": {"mainTemplate": {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+	      "parameters": {"clientId": {"type": "string"}},
+	      "resources": [{"type": "Microsoft.SecurityInsights/dataConnectors", "name": "poller", "kind": "RestApiPoller",
+	        "properties": {"dataType": "[variables('table')]",
+	          "auth": {"type": "OAuth2", "TokenEndpoint": "[variables('tokenEndpoint')]", "ClientId": "[[parameters('clientId')]", "ClientSecret": "s", "GrantType": "client_credentials"},
+	          "request": {"apiEndpoint": "https://api.example.com/x"}, "response": {"eventsJsonPaths": ["$"]}}}]}}}]}`))
+	require.NoError(t, err)
+	pollers, err := FromTree(tree, "sophos.json")
+	require.NoError(t, err)
+	require.Len(t, pollers, 1)
+	p, _, err := Resolve(pollers[0], map[string]string{"clientId": "cid"})
+	require.NoError(t, err)
+	auth := p.Properties["auth"].(map[string]any)
+	assert.Equal(t, "https://id.example.com/oauth2/token", auth["TokenEndpoint"])
+	assert.Equal(t, "cid", auth["ClientId"])
+	assert.Equal(t, "SophosEPAlerts_CL", p.Properties["dataType"])
+}

@@ -257,8 +257,8 @@ func (r *ccpReceiver) run(ctx context.Context) {
 		}
 		r.window = w
 		cursor, err := r.engine.PollWindow(ctx, w, r.state.Cursor, resume, r.deliver)
-		if ctx.Err() != nil {
-			return
+		if err != nil && ctx.Err() != nil {
+			return // shutting down mid-window: the saved partial position resumes it
 		}
 		if err != nil {
 			var re *poller.RequestError
@@ -283,7 +283,9 @@ func (r *ccpReceiver) run(ctx context.Context) {
 		r.state.WindowEnd = w.End
 		r.state.Cursor = cursor
 		r.state.Partial = nil
-		if err := r.store.Save(ctx, r.state); err != nil {
+		// A complete window is checkpointed even when shutdown began meanwhile; otherwise a
+		// restart would poll it again from its first page.
+		if err := r.store.Save(context.WithoutCancel(ctx), r.state); err != nil {
 			r.log.Error("saving the checkpoint failed; a restart will poll this window again", zap.Error(err))
 		}
 		now := time.Now()
@@ -346,7 +348,8 @@ func (r *ccpReceiver) deliver(ctx context.Context, page poller.Page) error {
 	} else {
 		r.state.Partial = nil
 	}
-	if err := r.store.Save(ctx, r.state); err != nil {
+	// The page is in the pipeline: record that even if shutdown has begun.
+	if err := r.store.Save(context.WithoutCancel(ctx), r.state); err != nil {
 		return fmt.Errorf("saving the checkpoint: %w", err)
 	}
 	return nil

@@ -348,23 +348,28 @@ type Report struct {
 	// sent again: every one of them is one duplicate no client can avoid.
 	RowsInDroppedConns int `json:"rows_in_dropped_connections"`
 	DroppedConnections int `json:"dropped_connections"`
-	// CollectorDuplicates = Duplicates - RowsInDroppedConns: duplicates the collector caused
-	// (pages polled again, queue items sent again after a kill -9).
-	CollectorDuplicates    int              `json:"collector_duplicates"`
-	CollectorDuplicateRate float64          `json:"collector_duplicate_rate"`
-	Kills                  int              `json:"kills"`
-	Starts                 int              `json:"starts"`
-	UnexpectedExits        int              `json:"unexpected_exits"`
-	PeakRSSMiB             float64          `json:"peak_rss_mib"`
-	WallSeconds            float64          `json:"wall_seconds"`
-	IngestTimedOut         bool             `json:"ingest_timed_out"`
-	VendorRequests         int64            `json:"vendor_requests"`
-	VendorByStatus         map[string]int64 `json:"vendor_by_status"`
-	VendorTokensIssued     int64            `json:"vendor_tokens_issued"`
-	TokenExpiries          int              `json:"token_expiries"`
-	IngestRequests         int              `json:"ingest_requests"`
-	IngestByStatus         map[string]int   `json:"ingest_by_status"`
-	Ingest429Bursts        int              `json:"ingest_429_bursts"`
+	// CollectorDuplicates: duplicates the collector caused (pages polled again, queue items
+	// sent again after a kill -9): stored copies whose previous copy was not in a dropped
+	// connection ("exact": rows mapped to requests, one request in flight at a time), else
+	// Duplicates - RowsInDroppedConns.
+	CollectorDuplicates        int              `json:"collector_duplicates"`
+	CollectorDupAttribution    string           `json:"collector_dup_attribution"`
+	CollectorDupRanges         []string         `json:"collector_dup_ranges,omitempty"`
+	DuplicatesMinusDroppedRows int              `json:"duplicates_minus_dropped_rows"`
+	CollectorDuplicateRate     float64          `json:"collector_duplicate_rate"`
+	Kills                      int              `json:"kills"`
+	Starts                     int              `json:"starts"`
+	UnexpectedExits            int              `json:"unexpected_exits"`
+	PeakRSSMiB                 float64          `json:"peak_rss_mib"`
+	WallSeconds                float64          `json:"wall_seconds"`
+	IngestTimedOut             bool             `json:"ingest_timed_out"`
+	VendorRequests             int64            `json:"vendor_requests"`
+	VendorByStatus             map[string]int64 `json:"vendor_by_status"`
+	VendorTokensIssued         int64            `json:"vendor_tokens_issued"`
+	TokenExpiries              int              `json:"token_expiries"`
+	IngestRequests             int              `json:"ingest_requests"`
+	IngestByStatus             map[string]int   `json:"ingest_by_status"`
+	Ingest429Bursts            int              `json:"ingest_429_bursts"`
 	// Where duplicate copies came from: stored by the same collector process as the first
 	// copy (retries: dropped connections), or by a later process after a kill -9, split by
 	// whether the vendor API served the event more than once (the receiver polled the page
@@ -652,10 +657,30 @@ func run(t *testing.T, sc scenario) *Report {
 	counts := make([]int, sc.events)
 	rows := env.Ingest.Rows(demoenv.DCRImmutableID, demoenv.StreamName)
 	rep.IngestedRows = len(rows)
-	for _, row := range rows {
+	// Which stored row came in a dropped connection: the emulator stores the rows of a request
+	// contiguously and logs requests in order; with one request in flight at a time (one
+	// consumer, one collector process) the two orders agree, and the mapping is exact.
+	dropped := make([]bool, 0, len(rows))
+	for _, q := range env.Ingest.Requests() {
+		if q.Rows > 0 && (q.Status == 204 || q.DroppedConn) && q.DCR == demoenv.DCRImmutableID && q.Stream == demoenv.StreamName {
+			for range q.Rows {
+				dropped = append(dropped, q.DroppedConn)
+			}
+		}
+	}
+	exact := len(dropped) == len(rows) && sc.consumers == 1
+	prevDropped := make([]bool, sc.events)
+	var unexplained []int // events with a copy whose previous copy was not in a dropped connection
+	for k, row := range rows {
 		i, ok := eventIndex(row, sc.events)
 		require.True(t, ok, "a stored row without a known event id: %v", row)
+		if counts[i] > 0 && exact && !prevDropped[i] {
+			unexplained = append(unexplained, i)
+		}
 		counts[i]++
+		if exact {
+			prevDropped[i] = dropped[k]
+		}
 	}
 	rows = nil
 	for i, n := range counts {
@@ -681,7 +706,25 @@ func run(t *testing.T, sc scenario) *Report {
 	if rep.IngestedUnique > 0 {
 		rep.DuplicateRate = float64(rep.Duplicates) / float64(rep.IngestedUnique)
 	}
-	rep.CollectorDuplicates = rep.Duplicates - rep.RowsInDroppedConns
+	rep.DuplicatesMinusDroppedRows = rep.Duplicates - rep.RowsInDroppedConns
+	rep.CollectorDuplicates = rep.DuplicatesMinusDroppedRows
+	if exact {
+		rep.CollectorDuplicates = len(unexplained)
+		rep.CollectorDupAttribution = "exact"
+		slices.Sort(unexplained)
+		for k := 0; k < len(unexplained) && len(rep.CollectorDupRanges) < 20; {
+			e := k
+			for e+1 < len(unexplained) && unexplained[e+1]-unexplained[e] <= 1 {
+				e++
+			}
+			i := unexplained[k]
+			rep.CollectorDupRanges = append(rep.CollectorDupRanges, fmt.Sprintf("events %d..%d: %d copies; first copy stored by start %d%s",
+				i, unexplained[e], e-k+1, r.tally.firstGen[i], beforeKill(killedAt, int(r.tally.firstGen[i]), r.tally.firstAt[i])))
+			k = e + 1
+		}
+	} else {
+		rep.CollectorDupAttribution = "duplicates minus rows in dropped connections"
+	}
 	if rep.IngestedUnique > 0 {
 		rep.CollectorDuplicateRate = float64(rep.CollectorDuplicates) / float64(rep.IngestedUnique)
 	}
@@ -718,11 +761,8 @@ func run(t *testing.T, sc scenario) *Report {
 		}
 		if len(rep.DupRanges) < 40 {
 			where := ""
-			if d.gen != d.firstGen && int(d.gen) >= 2 && int(d.gen)-2 < len(killedAt) {
-				// The start that stored the first copy ended with a kill -9.
-				k := killedAt[d.gen-2]
-				where = fmt.Sprintf(" (first copy stored %s before that kill, again %s after it)",
-					k.Sub(time.Unix(0, d.firstAt)).Round(time.Millisecond), time.Unix(0, d.at).Sub(k).Round(time.Millisecond))
+			if d.gen != d.firstGen {
+				where = beforeKill(killedAt, int(d.firstGen), d.firstAt)
 			}
 			rep.DupRanges = append(rep.DupRanges, fmt.Sprintf("events %d..%d: %d extra copies, first stored by start %d, again by start %d%s",
 				d.index, dups[e-1].index, copies, d.firstGen, d.gen, where))
@@ -740,6 +780,15 @@ func run(t *testing.T, sc scenario) *Report {
 		}
 	}
 	return rep
+}
+
+// beforeKill says how long before the kill -9 that ended collector start gen (1-based) a row
+// stored at ns was stored.
+func beforeKill(killedAt []time.Time, gen int, ns int64) string {
+	if gen < 1 || gen > len(killedAt) {
+		return ""
+	}
+	return fmt.Sprintf(", %s before the kill -9 that ended it", killedAt[gen-1].Sub(time.Unix(0, ns)).Round(time.Millisecond))
 }
 
 func writeReport(t *testing.T, rep *Report) {

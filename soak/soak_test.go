@@ -557,7 +557,8 @@ func run(t *testing.T, sc scenario) *Report {
 	}
 	const maxUnexpected = 3
 	for tick := 0; ; tick++ {
-		if done(r) {
+		finished := done(r)
+		if finished && len(kills) == 0 {
 			break
 		}
 		now := time.Now()
@@ -590,7 +591,8 @@ func run(t *testing.T, sc scenario) *Report {
 			nextBurst = now.Add(20 * time.Second)
 		}
 		if len(kills) > 0 && time.Since(launched) >= minUptime {
-			if u, _ := r.tally.snapshot(); u >= kills[0].at {
+			// A run that finished early still gets all its kills (and must then still be whole).
+			if u, _ := r.tally.snapshot(); u >= kills[0].at || finished {
 				time.Sleep(kills[0].delay)
 				kills = kills[1:]
 				p.kill()
@@ -788,7 +790,11 @@ func beforeKill(killedAt []time.Time, gen int, ns int64) string {
 	if gen < 1 || gen > len(killedAt) {
 		return ""
 	}
-	return fmt.Sprintf(", %s before the kill -9 that ended it", killedAt[gen-1].Sub(time.Unix(0, ns)).Round(time.Millisecond))
+	d := killedAt[gen-1].Sub(time.Unix(0, ns)).Round(time.Millisecond)
+	if d < 0 {
+		return fmt.Sprintf(", %s after the kill -9 that ended it (a request it had fully sent)", -d)
+	}
+	return fmt.Sprintf(", %s before the kill -9 that ended it", d)
 }
 
 func writeReport(t *testing.T, rep *Report) {

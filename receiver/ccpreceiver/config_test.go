@@ -1,6 +1,7 @@
 package ccpreceiver
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/confmap/provider/envprovider"
+	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 
 	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/metadata"
 )
@@ -100,4 +103,26 @@ func TestDCRConfigInputsAreOptional(t *testing.T) {
 	err = cfg.Validate()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "apikey", "other inputs stay required")
+}
+
+// A number from ${env:...} inside polling_config reaches the receiver wrapped by confmap.
+func TestEnvExpandedNumbersInPollingConfig(t *testing.T) {
+	t.Setenv("CCP_TEST_WINDOW", "7")
+	t.Setenv("CCP_TEST_JSON", "true")
+	resolver, err := confmap.NewResolver(confmap.ResolverSettings{
+		URIs:              []string{"file:" + filepath.Join("testdata", "env.yaml")},
+		ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory()},
+	})
+	require.NoError(t, err)
+	conf, err := resolver.Resolve(context.Background())
+	require.NoError(t, err)
+	sub, err := conf.Sub("ccp")
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, sub.Unmarshal(cfg))
+	require.NoError(t, cfg.Validate())
+	loaded, err := cfg.loadDefinition()
+	require.NoError(t, err)
+	assert.Equal(t, 7, loaded.def.Request.QueryWindowInMin)
+	assert.True(t, loaded.def.Request.IsPostPayloadJSON)
 }

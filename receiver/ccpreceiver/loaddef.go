@@ -45,7 +45,8 @@ func (c *Config) loadDefinition() (*loadedDefinition, error) {
 			return nil, err
 		}
 	} else {
-		p = connectorfile.Poller{Properties: c.PollingConfig, Source: source, Condition: true}
+		props, _ := plainValues(c.PollingConfig, 0).(map[string]any)
+		p = connectorfile.Poller{Properties: props, Source: source, Condition: true}
 	}
 	if p.Kind != "" && !strings.EqualFold(p.Kind, "RestApiPoller") && !strings.EqualFold(p.Kind, "APIPolling") {
 		return nil, fmt.Errorf("%s: poller %q: unsupported: kind %q is not an HTTP poller (only RestApiPoller and APIPolling are supported)", source, p.Name, p.Kind)

@@ -33,6 +33,9 @@ type State struct {
 type Partial struct {
 	End    time.Time `json:"end"`
 	Resume string    `json:"resume"`
+	// Skip counts the records of the page at Resume already delivered (consume_batch_size
+	// hands a page over in parts).
+	Skip int `json:"skip,omitempty"`
 }
 
 // Store reads and writes State under one key of a storage client.

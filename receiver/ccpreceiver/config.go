@@ -43,6 +43,9 @@ type Config struct {
 	OffsetMode string `mapstructure:"offset_mode"`
 	// OffsetSendZero sends offset=0 on a window's first request (Sentinel sends none).
 	OffsetSendZero bool `mapstructure:"offset_send_zero"`
+	// ConsumeBatchSize hands a page to the pipeline in parts of at most this many records,
+	// each checkpointed, so a crash re-sends at most one part; 0 = the whole page at once.
+	ConsumeBatchSize int `mapstructure:"consume_batch_size"`
 	// MaxRetryBackoff caps the wait between retries of a failed window.
 	MaxRetryBackoff time.Duration `mapstructure:"max_retry_backoff"`
 
@@ -87,6 +90,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPagesPerWindow <= 0 {
 		errs = append(errs, fmt.Errorf("max_pages_per_window: %d must be positive (default 10000)", c.MaxPagesPerWindow))
+	}
+	if c.ConsumeBatchSize < 0 {
+		errs = append(errs, fmt.Errorf("consume_batch_size: %d must not be negative (0 = whole pages)", c.ConsumeBatchSize))
 	}
 	if c.MaxRetryBackoff <= 0 {
 		errs = append(errs, fmt.Errorf("max_retry_backoff: %s must be positive (default 1h)", c.MaxRetryBackoff))

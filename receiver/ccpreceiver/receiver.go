@@ -49,10 +49,12 @@ type ccpReceiver struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// state and window are owned by the polling goroutine once Start returns.
-	state  checkpoint.State
-	window window.Window
-	fresh  bool // no usable checkpoint: start from initial_lookback
+	// state, window, pagePos and skip are owned by the polling goroutine once Start returns.
+	state   checkpoint.State
+	window  window.Window
+	pagePos string // position of the page being delivered ("" = the window's first page)
+	skip    int    // records of the first page to skip: delivered before a restart
+	fresh   bool   // no usable checkpoint: start from initial_lookback
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*ccpReceiver, error) {
@@ -252,10 +254,11 @@ func (r *ccpReceiver) run(ctx context.Context) {
 			continue
 		}
 		resume := ""
+		r.skip = 0
 		if p := r.state.Partial; p != nil && p.End.Equal(w.End) {
-			resume = p.Resume
+			resume, r.skip = p.Resume, p.Skip
 		}
-		r.window = w
+		r.window, r.pagePos = w, resume
 		cursor, err := r.engine.PollWindow(ctx, w, r.state.Cursor, resume, r.deliver)
 		if err != nil && ctx.Err() != nil {
 			return // shutting down mid-window: the saved partial position resumes it
@@ -324,20 +327,29 @@ func (r *ccpReceiver) deliver(ctx context.Context, page poller.Page) error {
 		}
 		page.Events = events
 	}
-	if len(page.Events) > 0 {
-		logs := r.toLogs(page.Events)
-		obsCtx := r.obs.StartLogsOp(ctx)
-		err := r.next.ConsumeLogs(obsCtx, logs)
-		r.obs.EndLogsOp(obsCtx, "json", len(page.Events), err)
-		if err != nil {
-			if !consumererror.IsPermanent(err) {
-				return fmt.Errorf("pipeline refused page %d: %w", page.Number, err)
-			}
-			// Retrying a permanently refused page would stall the connector forever.
-			r.log.Error("the pipeline permanently refused a page; its events are dropped",
-				zap.Int("events", len(page.Events)), zap.Error(err))
+	events := page.Events
+	if r.skip > 0 {
+		n := min(r.skip, len(events))
+		events, r.skip = events[n:], 0
+	}
+	size := r.cfg.ConsumeBatchSize
+	if size <= 0 || size > len(events) {
+		size = len(events)
+	}
+	delivered := len(page.Events) - len(events)
+	for off := 0; off < len(events); off += size {
+		part := events[off:min(off+size, len(events))]
+		if err := r.consume(ctx, part, page.Number); err != nil {
+			return err
 		}
-		r.tb.CcpEvents.Add(ctx, int64(len(page.Events)))
+		delivered += len(part)
+		if delivered < len(page.Events) {
+			// Part of the page is in the pipeline: a restart skips it.
+			r.state.Partial = &checkpoint.Partial{End: r.window.End, Resume: r.pagePos, Skip: delivered}
+			if err := r.store.Save(context.WithoutCancel(ctx), r.state); err != nil {
+				return fmt.Errorf("saving the checkpoint: %w", err)
+			}
+		}
 	}
 	r.tb.CcpPages.Add(ctx, 1)
 	if page.Cursor != "" {
@@ -348,10 +360,29 @@ func (r *ccpReceiver) deliver(ctx context.Context, page poller.Page) error {
 	} else {
 		r.state.Partial = nil
 	}
+	r.pagePos = page.Resume
 	// The page is in the pipeline: record that even if shutdown has begun.
 	if err := r.store.Save(context.WithoutCancel(ctx), r.state); err != nil {
 		return fmt.Errorf("saving the checkpoint: %w", err)
 	}
+	return nil
+}
+
+// consume hands records to the pipeline. A permanent refusal drops them (retrying would stall
+// the connector forever); any other error stops the window so the records are sent again.
+func (r *ccpReceiver) consume(ctx context.Context, events []string, page int) error {
+	logs := r.toLogs(events)
+	obsCtx := r.obs.StartLogsOp(ctx)
+	err := r.next.ConsumeLogs(obsCtx, logs)
+	r.obs.EndLogsOp(obsCtx, "json", len(events), err)
+	if err != nil {
+		if !consumererror.IsPermanent(err) {
+			return fmt.Errorf("pipeline refused page %d: %w", page, err)
+		}
+		r.log.Error("the pipeline permanently refused records; they are dropped",
+			zap.Int("records", len(events)), zap.Error(err))
+	}
+	r.tb.CcpEvents.Add(ctx, int64(len(events)))
 	return nil
 }
 

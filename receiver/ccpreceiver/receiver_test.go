@@ -3,6 +3,7 @@ package ccpreceiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -104,6 +105,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestReceiverDeliversEveryEventOnceAcrossRestart(t *testing.T) {
+	for _, size := range []int{0, 30} {
+		t.Run(fmt.Sprintf("consume_batch_size=%d", size), func(t *testing.T) { testRestart(t, size) })
+	}
+}
+
+func testRestart(t *testing.T, batch int) {
 	end := time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
 	srv := vendorapi.New(vendorapi.Config{Events: 2000, Span: 2 * time.Hour, End: end,
 		Auth: vendorapi.AuthAPIKey, APIKey: "k", APIKeyHeader: "X-Api-Key", Paging: vendorapi.PagingNextPageToken, PageSize: 100})
@@ -112,6 +119,7 @@ func TestReceiverDeliversEveryEventOnceAcrossRestart(t *testing.T) {
 
 	host := storagetest.NewStorageHost().WithFileBackedStorageExtension("file_storage", t.TempDir())
 	cfg := testConfig(ts.URL)
+	cfg.ConsumeBatchSize = batch
 	id := storagetest.NewStorageID("file_storage")
 	cfg.Storage = &id
 
@@ -145,7 +153,8 @@ func TestRefusedPageIsRetriedAndCheckpointHeld(t *testing.T) {
 	defer ts.Close()
 	cfg := testConfig(ts.URL)
 	cfg.MaxRetryBackoff = 10 * time.Millisecond
-	s := &sink{ids: map[string]int{}, refuse: 1}
+	cfg.ConsumeBatchSize = 40 // a refused part mid-page resumes at that part
+	s := &sink{ids: map[string]int{}, refuse: 3}
 	r := startReceiver(t, cfg, s, componenttest.NewNopHost())
 	waitFor(t, "all events after the refusal", func() bool { u, _ := s.count(); return u == 300 })
 	require.NoError(t, r.Shutdown(context.Background()))

@@ -58,5 +58,12 @@ generate: $(MDATAGEN)
 	cd receiver/ccpreceiver && $(MDATAGEN) metadata.yaml
 	cd exporter/azuremonitordcrexporter && $(MDATAGEN) metadata.yaml
 
+# soak: 1,000,000 events, every fault and 5 kill -9 of the collector (about 10 minutes).
+soak: build
+	CCP_SOAK=full $(GO) test -count=1 -run 'TestSoak$$' -timeout 40m -v ./soak/
+
+soak-short: build
+	$(GO) test -count=1 -run TestSoakShort -v ./soak/
+
 clean:
 	rm -rf $(BIN) _build .cache

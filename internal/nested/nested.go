@@ -18,6 +18,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
 )
 
@@ -688,17 +689,17 @@ func limitedClient(c *http.Client, qps float64) *http.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	cc.Transport = &limitedTransport{base: base, lim: newLimiter(qps)}
+	cc.Transport = &limitedTransport{base: base, lim: ratelimit.New(qps)}
 	return &cc
 }
 
 type limitedTransport struct {
 	base http.RoundTripper
-	lim  *limiter
+	lim  *ratelimit.Limiter
 }
 
 func (t *limitedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.lim.wait(req.Context()); err != nil {
+	if err := t.lim.Wait(req.Context()); err != nil {
 		if req.Body != nil {
 			req.Body.Close()
 		}

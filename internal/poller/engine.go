@@ -25,6 +25,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/decode"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonpath"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/timefmt"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
 )
@@ -84,8 +85,8 @@ type Engine struct {
 	wholeBody bool // every events path is "": one record per response
 	status    *jsonpath.Path
 	pager     pager
-	limiter   *limiter
-	pageLim   *limiter
+	limiter   *ratelimit.Limiter
+	pageLim   *ratelimit.Limiter
 	warnOnce  sync.Map
 }
 
@@ -197,8 +198,8 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 	if e.pager, err = newPager(d, pagingOptions{OffsetMode: o.OffsetMode, OffsetSendZero: o.OffsetSendZero}); err != nil {
 		return nil, err
 	}
-	e.limiter = newLimiter(d.Request.RateLimitQPS)
-	e.pageLim = newLimiter(d.Request.PaginatedCallsPerSecond)
+	e.limiter = ratelimit.New(d.Request.RateLimitQPS)
+	e.pageLim = ratelimit.New(d.Request.PaginatedCallsPerSecond)
 	return e, nil
 }
 
@@ -264,11 +265,11 @@ func (e *Engine) fetch(ctx context.Context, spec *reqSpec, followUp bool) (pageR
 		if attempt > 0 {
 			e.o.Observer.Retry()
 		}
-		if err := e.limiter.wait(ctx); err != nil {
+		if err := e.limiter.Wait(ctx); err != nil {
 			return pageResult{}, nil, err
 		}
 		if followUp {
-			if err := e.pageLim.wait(ctx); err != nil {
+			if err := e.pageLim.Wait(ctx); err != nil {
 				return pageResult{}, nil, err
 			}
 		}
@@ -294,7 +295,7 @@ func (e *Engine) fetch(ctx context.Context, spec *reqSpec, followUp bool) (pageR
 		if wait <= 0 {
 			wait = e.backoff(attempt)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := ratelimit.Sleep(ctx, wait); err != nil {
 			return pageResult{}, nil, err
 		}
 	}
@@ -542,7 +543,7 @@ func (e *Engine) proactiveThrottle(h http.Header) {
 		if d > e.o.MaxRetryAfter {
 			d = e.o.MaxRetryAfter
 		}
-		e.limiter.delay(d)
+		e.limiter.Delay(d)
 	}
 }
 
@@ -610,15 +611,4 @@ func redactErr(err error, fullURL string) string {
 		s = strings.ReplaceAll(s, strconv.Quote(fullURL), strconv.Quote(redactURL(fullURL)))
 	}
 	return s
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

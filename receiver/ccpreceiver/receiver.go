@@ -26,6 +26,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
 	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/metadata"
 )
@@ -248,7 +249,7 @@ func (r *ccpReceiver) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		w, wait := sched.Next(start, time.Now())
 		if wait > 0 {
-			if sleepCtx(ctx, wait) != nil {
+			if ratelimit.Sleep(ctx, wait) != nil {
 				return
 			}
 			continue
@@ -273,7 +274,7 @@ func (r *ccpReceiver) run(ctx context.Context) {
 			}
 			failures++
 			r.reportFailure(w, err, failures)
-			if sleepCtx(ctx, r.retryDelay(failures, sched.Size)) != nil {
+			if ratelimit.Sleep(ctx, r.retryDelay(failures, sched.Size)) != nil {
 				return
 			}
 			continue
@@ -407,17 +408,6 @@ func (r *ccpReceiver) toLogs(events []string) plog.Logs {
 		r.attrs.CopyTo(lr.Attributes())
 	}
 	return logs
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // observer forwards engine counters to the receiver's telemetry.

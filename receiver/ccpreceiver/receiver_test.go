@@ -142,7 +142,7 @@ func testRestart(t *testing.T, batch int) {
 	assert.Equal(t, 2000, total, "no event delivered twice")
 	assert.Equal(t, "dcr-1", s.attrs[ccpattr.DCRImmutableID])
 	assert.Equal(t, "Custom-Test_CL", s.attrs[ccpattr.DCRStreamName])
-	assert.EqualValues(t, 1, srv.MaxConcurrent(), "never two polls at once")
+	assert.LessOrEqual(t, srv.MaxConcurrent(), int64(1), "never two polls at once")
 }
 
 func TestRefusedPageIsRetriedAndCheckpointHeld(t *testing.T) {

@@ -274,7 +274,7 @@ func (r *ccpReceiver) run(ctx context.Context) {
 			}
 			failures++
 			r.reportFailure(w, err, failures)
-			if ratelimit.Sleep(ctx, r.retryDelay(failures, sched.Size)) != nil {
+			if ratelimit.Sleep(ctx, r.retryDelay(failures)) != nil {
 				return
 			}
 			continue
@@ -300,7 +300,7 @@ func (r *ccpReceiver) run(ctx context.Context) {
 	}
 }
 
-func (r *ccpReceiver) retryDelay(failures int, window time.Duration) time.Duration {
+func (r *ccpReceiver) retryDelay(failures int) time.Duration {
 	d := 5 * time.Second << min(failures-1, 20)
 	if d > r.cfg.MaxRetryBackoff || d <= 0 {
 		d = r.cfg.MaxRetryBackoff

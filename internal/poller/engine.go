@@ -403,6 +403,16 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 		return pageResult{}, nil, 0, &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: "reading response: " + err.Error(), Retryable: retry}
 	}
 	e.o.Observer.ResponseBytes(len(doc))
+	if e.def.Request.LogResponseContent && e.o.Logger.Core().Enabled(zap.DebugLevel) {
+		// The definition asked for response bodies in diagnostics (Sentinel's health log);
+		// here they go to the debug log, truncated, with the URL's query left out.
+		snippet := doc
+		if len(snippet) > 2048 {
+			snippet = snippet[:2048]
+		}
+		e.o.Logger.Debug("response content (logResponseContent)", zap.String("endpoint", endpoint),
+			zap.Int("status", resp.StatusCode), zap.Int("bytes", len(doc)), zap.ByteString("body", snippet))
+	}
 	pg := pageResult{header: resp.Header, reqURL: fullURL}
 	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(doc)) == 0 {
 		return pg, nil, 0, nil

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
@@ -283,4 +285,20 @@ func TestTokenTransformAndTruthyFlag(t *testing.T) {
 	n, err := pollAll(e)
 	require.NoError(t, err)
 	assert.Equal(t, 2, n)
+}
+
+func TestLogResponseContentAtDebug(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte(`{"data": [{"id": "visible"}]}`))
+	}))
+	defer ts.Close()
+	core, logs := observer.New(zap.DebugLevel)
+	e := hostileEngine(t, ts.URL, `{"auth": {"type": "None"}, "request": {"apiEndpoint": "{{base}}/e?key=secret-in-query", "logResponseContent": true},
+	  "response": {"eventsJsonPaths": ["$.data"]}}`, Options{Logger: zap.New(core)})
+	_, err := pollAll(e)
+	require.NoError(t, err)
+	entries := logs.FilterMessageSnippet("response content").All()
+	require.Len(t, entries, 1)
+	assert.Contains(t, entries[0].ContextMap()["body"], "visible")
+	assert.NotContains(t, entries[0].ContextMap()["endpoint"], "secret-in-query")
 }

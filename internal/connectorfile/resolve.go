@@ -52,7 +52,7 @@ func FillDummies(p Poller, params map[string]string) (Poller, []Missing, error) 
 
 // ResolveOpts is Resolve with options.
 func ResolveOpts(p Poller, params map[string]string, opts Options) (Poller, []Missing, error) {
-	r := &resolver{p: &p, opts: opts, params: params, missing: map[string]*Missing{}}
+	r := &resolver{p: &p, opts: opts, params: params, missing: map[string]*Missing{}, stepCols: stepColumns(p.Properties, 0)}
 	ctx := r.armContext()
 	where := func(path string) string {
 		if p.Source != "" {
@@ -176,6 +176,8 @@ type resolver struct {
 	quiet   bool   // name resolution: do not record missing inputs
 	curPath string // JSON path of the string being evaluated
 	outer   *armexpr.Context
+	// stepCols are the columns the definition's stepPlaceholdersParsingKql queries produce.
+	stepCols map[string]bool
 }
 
 // arm evaluates the ARM expressions of a tree like armexpr.ResolveTree, but
@@ -418,6 +420,38 @@ func (r *resolver) userValues(decls map[string]any) map[string]any {
 // placeholderRE matches {{name}}; names may hold spaces ("{{Client Secret}}" in Zoom's file).
 var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}]*[^{}\s])\s*\}\}`)
 
+// kqlAssign matches "name =" in a project/extend clause (not "==").
+var kqlAssign = regexp.MustCompile(`(?:^|[|,]|\bproject\b|\bextend\b)\s*([A-Za-z_][A-Za-z0-9_]*)\s*=[^=~]`)
+
+// stepColumns collects the columns the nested-step KQL queries of a poller project.
+func stepColumns(v any, depth int) map[string]bool {
+	cols := map[string]bool{}
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > maxDepth {
+			return
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				if s, ok := x.(string); ok && strings.EqualFold(k, "stepPlaceholdersParsingKql") {
+					for _, m := range kqlAssign.FindAllStringSubmatch(s, -1) {
+						cols[m[1]] = true
+					}
+					continue
+				}
+				walk(x, depth+1)
+			}
+		case []any:
+			for _, x := range t {
+				walk(x, depth+1)
+			}
+		}
+	}
+	walk(v, depth)
+	return cols
+}
+
 // armPlaceholders rewrites {{name}} written directly inside an ARM expression (outside its
 // quoted literals) as parameters('name'), which is what Sentinel's packaging turns it into:
 // "[[equals({{X}}[0], 'Yes')]" (Netskope) becomes "[[equals(parameters('X')[0], 'Yes')]".
@@ -459,6 +493,11 @@ func (r *resolver) placeholders(v any, path string, depth int) (any, error) {
 		var firstErr error
 		res := placeholderRE.ReplaceAllStringFunc(t, func(m string) string {
 			name := placeholderRE.FindStringSubmatch(m)[1]
+			if r.stepCols[name] && strings.Contains(strings.ToLower(path), "stepcollectorconfigs") {
+				// A nested step's own placeholder written {{name}} (Lookout) rather than
+				// $name$: it is filled per record at run time, not by the user.
+				return "$" + name + "$"
+			}
 			if val, ok := r.lookup(name); ok {
 				return val
 			}

@@ -54,3 +54,36 @@ func TestContentTemplateScopes(t *testing.T) {
 	assert.Equal(t, "cid", auth["ClientId"])
 	assert.Equal(t, "SophosEPAlerts_CL", p.Properties["dataType"])
 }
+
+// Lookout writes a nested step's placeholder as {{accessToken}}: it is a KQL column, filled
+// per record, not a user input.
+func TestStepPlaceholderWrittenWithBraces(t *testing.T) {
+	tree, err := ParseJSON([]byte(`{"name": "p", "kind": "RestApiPoller", "properties": {
+	  "auth": {"type": "None"}, "request": {"apiEndpoint": "https://{{host}}/token"}, "response": {"eventsJsonPaths": [""]},
+	  "stepInfo": {"stepType": "Nested", "nextSteps": [{"stepId": "s", "stepPlaceholdersParsingKql": "project token = parse_json(source) | project accessToken = strcat('Bearer ', tostring(token.access_token))"}]},
+	  "stepCollectorConfigs": {"s": {"request": {"apiEndpoint": "https://{{host}}/events", "headers": {"Authorization": "{{accessToken}}"}}, "response": {"eventsJsonPaths": ["$.data"]}}}}}`))
+	require.NoError(t, err)
+	pollers, err := FromTree(tree, "lookout.json")
+	require.NoError(t, err)
+	p, missing, err := Resolve(pollers[0], map[string]string{"host": "api.example.com"})
+	require.NoError(t, err, "accessToken is not asked of the user")
+	assert.Empty(t, missing)
+	step := p.Properties["stepCollectorConfigs"].(map[string]any)["s"].(map[string]any)
+	assert.Equal(t, "$accessToken$", step["request"].(map[string]any)["headers"].(map[string]any)["Authorization"])
+	assert.Equal(t, "https://api.example.com/events", step["request"].(map[string]any)["apiEndpoint"])
+}
+
+func TestStepColumnNamesDoNotCaptureUserInputsOutsideSteps(t *testing.T) {
+	tree, err := ParseJSON([]byte(`{"name": "p", "kind": "RestApiPoller", "properties": {
+	  "auth": {"type": "APIKey", "ApiKey": "{{token}}"}, "request": {"apiEndpoint": "https://x.example.com/a"}, "response": {"eventsJsonPaths": ["$"]},
+	  "stepInfo": {"stepType": "Nested", "nextSteps": [{"stepId": "s", "stepPlaceholdersParsingKql": "source | project token = tostring(parse_json(data).id)"}]},
+	  "stepCollectorConfigs": {"s": {"request": {"apiEndpoint": "https://x.example.com/b/{{token}}"}, "response": {"eventsJsonPaths": ["$"]}}}}}`))
+	require.NoError(t, err)
+	pollers, err := FromTree(tree, "f.json")
+	require.NoError(t, err)
+	p, _, err := Resolve(pollers[0], map[string]string{"token": "user-key"})
+	require.NoError(t, err)
+	assert.Equal(t, "user-key", p.Properties["auth"].(map[string]any)["ApiKey"])
+	step := p.Properties["stepCollectorConfigs"].(map[string]any)["s"].(map[string]any)
+	assert.Equal(t, "https://x.example.com/b/$token$", step["request"].(map[string]any)["apiEndpoint"])
+}

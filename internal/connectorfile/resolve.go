@@ -180,23 +180,19 @@ type resolver struct {
 	stepCols map[string]bool
 }
 
-// arm evaluates the ARM expressions of a tree like armexpr.ResolveTree, but
-// keeps track of the JSON path so that missing inputs are reported with it.
-func (r *resolver) arm(v any, ctx *armexpr.Context, path string, depth int) (any, error) {
+// mapStrings returns a copy of the JSON tree v in which every string was passed through fn,
+// with its JSON path (keys in sorted order, so missing inputs are reported deterministically).
+func mapStrings(v any, path string, depth int, fn func(s, path string) (any, error)) (any, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%s: JSON nested more than %d levels", path, maxDepth)
 	}
 	switch t := v.(type) {
 	case string:
-		r.curPath = path
-		if oc := r.outerContext(); oc != nil && strings.HasPrefix(t, "[") && !strings.HasPrefix(t, "[[") {
-			return armexpr.ResolveTree(armPlaceholders(t), oc, path)
-		}
-		return armexpr.ResolveTree(armPlaceholders(t), ctx, path)
+		return fn(t, path)
 	case []any:
 		out := make([]any, len(t))
 		for i, x := range t {
-			y, err := r.arm(x, ctx, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			y, err := mapStrings(x, fmt.Sprintf("%s[%d]", path, i), depth+1, fn)
 			if err != nil {
 				return nil, err
 			}
@@ -206,7 +202,7 @@ func (r *resolver) arm(v any, ctx *armexpr.Context, path string, depth int) (any
 	case map[string]any:
 		out := make(map[string]any, len(t))
 		for _, k := range sortedKeys(t) {
-			y, err := r.arm(t[k], ctx, join(path, k), depth+1)
+			y, err := mapStrings(t[k], join(path, k), depth+1, fn)
 			if err != nil {
 				return nil, err
 			}
@@ -215,6 +211,18 @@ func (r *resolver) arm(v any, ctx *armexpr.Context, path string, depth int) (any
 		return out, nil
 	}
 	return v, nil
+}
+
+// arm evaluates the ARM expressions of a tree like armexpr.ResolveTree, but
+// keeps track of the JSON path so that missing inputs are reported with it.
+func (r *resolver) arm(v any, ctx *armexpr.Context, path string, depth int) (any, error) {
+	return mapStrings(v, path, depth, func(t, path string) (any, error) {
+		r.curPath = path
+		if oc := r.outerContext(); oc != nil && strings.HasPrefix(t, "[") && !strings.HasPrefix(t, "[[") {
+			return armexpr.ResolveTree(armPlaceholders(t), oc, path)
+		}
+		return armexpr.ResolveTree(armPlaceholders(t), ctx, path)
+	})
 }
 
 func (r *resolver) list() []Missing {
@@ -426,29 +434,14 @@ var kqlAssign = regexp.MustCompile(`(?:^|[|,]|\bproject\b|\bextend\b)\s*([A-Za-z
 // stepColumns collects the columns the nested-step KQL queries of a poller project.
 func stepColumns(v any, depth int) map[string]bool {
 	cols := map[string]bool{}
-	var walk func(v any, depth int)
-	walk = func(v any, depth int) {
-		if depth > maxDepth {
-			return
-		}
-		switch t := v.(type) {
-		case map[string]any:
-			for k, x := range t {
-				if s, ok := x.(string); ok && strings.EqualFold(k, "stepPlaceholdersParsingKql") {
-					for _, m := range kqlAssign.FindAllStringSubmatch(s, -1) {
-						cols[m[1]] = true
-					}
-					continue
-				}
-				walk(x, depth+1)
-			}
-		case []any:
-			for _, x := range t {
-				walk(x, depth+1)
+	_, _ = mapStrings(v, "", depth, func(s, path string) (any, error) {
+		if strings.HasSuffix(strings.ToLower(path), "stepplaceholdersparsingkql") {
+			for _, m := range kqlAssign.FindAllStringSubmatch(s, -1) {
+				cols[m[1]] = true
 			}
 		}
-	}
-	walk(v, depth)
+		return s, nil
+	})
 	return cols
 }
 
@@ -482,16 +475,11 @@ func armPlaceholders(s string) string {
 
 // placeholders replaces {{name}} in every string of v.
 func (r *resolver) placeholders(v any, path string, depth int) (any, error) {
-	if depth > maxDepth {
-		return nil, fmt.Errorf("%s: JSON nested more than %d levels", path, maxDepth)
-	}
-	switch t := v.(type) {
-	case string:
+	return mapStrings(v, path, depth, func(t, path string) (any, error) {
 		if !strings.Contains(t, "{{") {
 			return t, nil
 		}
-		var firstErr error
-		res := placeholderRE.ReplaceAllStringFunc(t, func(m string) string {
+		return placeholderRE.ReplaceAllStringFunc(t, func(m string) string {
 			name := placeholderRE.FindStringSubmatch(m)[1]
 			if r.stepCols[name] && strings.Contains(strings.ToLower(path), "stepcollectorconfigs") {
 				// A nested step's own placeholder written {{name}} (Lookout) rather than
@@ -509,30 +497,8 @@ func (r *resolver) placeholders(v any, path string, depth int) (any, error) {
 			d := dummyPlaceholder(name, t[:max(idx, 0)])
 			r.record("placeholder", name, path, d)
 			return d
-		})
-		return res, firstErr
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			y, err := r.placeholders(x, fmt.Sprintf("%s[%d]", path, i), depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = y
-		}
-		return out, nil
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for _, k := range sortedKeys(t) {
-			y, err := r.placeholders(t[k], join(path, k), depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = y
-		}
-		return out, nil
-	}
-	return v, nil
+		}), nil
+	})
 }
 
 // legacyTargets applies userRequestPlaceHoldersInput entries whose

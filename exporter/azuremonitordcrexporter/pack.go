@@ -141,20 +141,17 @@ func (m *mapper) appendRecord(dst []byte, res pcommon.Resource, lr plog.LogRecor
 			dst = appendJSONValue(dst, body)
 		}
 	}
-	for _, c := range m.attrs {
-		if v, ok := lr.Attributes().Get(c.key); ok {
-			sep()
-			dst = appendJSONString(dst, c.col)
-			dst = append(dst, ':')
-			dst = appendJSONValue(dst, v)
-		}
-	}
-	for _, c := range m.resAttrs {
-		if v, ok := res.Attributes().Get(c.key); ok {
-			sep()
-			dst = appendJSONString(dst, c.col)
-			dst = append(dst, ':')
-			dst = appendJSONValue(dst, v)
+	for _, src := range [2]struct {
+		cols  []colMap
+		attrs pcommon.Map
+	}{{m.attrs, lr.Attributes()}, {m.resAttrs, res.Attributes()}} {
+		for _, c := range src.cols {
+			if v, ok := src.attrs.Get(c.key); ok {
+				sep()
+				dst = appendJSONString(dst, c.col)
+				dst = append(dst, ':')
+				dst = appendJSONValue(dst, v)
+			}
 		}
 	}
 	if writeTG {

@@ -38,6 +38,21 @@ type Observer interface {
 	ResponseBytes(n int)
 }
 
+// SkipObserver is implemented by observers that want to know when data is skipped on purpose
+// (a page cap, a child-call budget): the receiver logs it at error level and counts it with the
+// connector and window. reason is a short stable token (e.g. "max_pages_per_window",
+// "nested_child_budget"); detail is a human sentence naming the setting to change.
+type SkipObserver interface {
+	Skipped(reason, detail string)
+}
+
+// ReportSkip tells o about skipped data when it implements SkipObserver.
+func ReportSkip(o Observer, reason, detail string) {
+	if s, ok := o.(SkipObserver); ok {
+		s.Skipped(reason, detail)
+	}
+}
+
 type nopObserver struct{}
 
 func (nopObserver) Request(string)    {}

@@ -14,7 +14,16 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
 )
 
-const corpusDir = "../../../shared/ccp-corpus"
+// corpusDir is the committed copy of the shared corpus (41 files), so the test runs on a
+// clean clone; a missing corpus is a failure, never a skip.
+const corpusDir = "../connectorfile/testdata/corpus"
+
+// corpusFiles and corpusAuthBlocks pin the corpus size: a glob that silently matches
+// fewer files would otherwise pass with less coverage.
+const (
+	corpusFiles      = 41
+	corpusAuthBlocks = 82
+)
 
 // dummy replaces placeholders ({{x}}) and ARM expressions ([[...] / [...]) with plausible values
 // chosen by key name, as a user's parameters would.
@@ -70,9 +79,7 @@ func pollers(v any, out *[]map[string]any) {
 func TestCorpusAuthBlocks(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(corpusDir, "*.json"))
 	require.NoError(t, err)
-	if len(files) == 0 {
-		t.Skip("corpus not present at " + corpusDir)
-	}
+	require.Len(t, files, corpusFiles, "committed corpus at %s", corpusDir)
 	// Legacy APIPolling files carry no credentials: they come from the receiver config.
 	creds := Credentials{Username: "cfg-user", Password: "cfg-pass", APIKey: "cfg-api-key"}
 	accepted := map[string]int{}
@@ -113,6 +120,7 @@ func TestCorpusAuthBlocks(t *testing.T) {
 	}
 	sort.Strings(summary)
 	t.Logf("auth blocks: %d; accepted by type: %v; refused: %v", total, summary, refusedTypes)
+	require.Equal(t, corpusAuthBlocks, total, "auth blocks in the corpus")
 	for _, typ := range []string{"Basic", "APIKey", "OAuth2", "JwtToken", "CiscoDuo", "AliCloudSlsV1"} {
 		require.Positive(t, accepted[typ], typ)
 	}

@@ -33,6 +33,7 @@ type slsAuth struct {
 	id     string
 	secret string
 	token  string // optional STS security token
+	sec    secrets
 }
 
 func newAliCloudSls(def definition.Auth, s Settings) (Authenticator, error) {
@@ -51,10 +52,13 @@ func newAliCloudSls(def definition.Auth, s Settings) (Authenticator, error) {
 	if a.id == "" || a.secret == "" {
 		return nil, errors.New("AliCloudSlsV1 needs AccessKeyId and AccessKeySecret (or client_id/client_secret in the receiver config)")
 	}
+	a.sec.add(a.secret, a.token)
 	return a, nil
 }
 
 func (a *slsAuth) Invalidate() {}
+
+func (a *slsAuth) Scrub(s string) string { return a.sec.clean(s) }
 
 func (a *slsAuth) Apply(_ context.Context, req *http.Request) error {
 	body, err := requestBody(req)

@@ -19,6 +19,7 @@ type apiKeyAuth struct {
 	inBody      bool
 	keyName     string // ApiKeyName as written, for {_APIKeyName}
 	key         string
+	sec         secrets
 }
 
 // defaultAPIKeyIdentifier is S1's documented default prefix. It applies only when the
@@ -59,6 +60,7 @@ func newAPIKey(def definition.Auth, s Settings) (Authenticator, error) {
 	} else {
 		a.headerValue = key
 	}
+	a.sec.add(key)
 	return a, nil
 }
 
@@ -71,6 +73,8 @@ func (a *apiKeyAuth) Apply(_ context.Context, req *http.Request) error {
 }
 
 func (a *apiKeyAuth) Invalidate() {}
+
+func (a *apiKeyAuth) Scrub(s string) string { return a.sec.clean(s) }
 
 // TemplateValues gives {_APIKeyName} and {_APIKey} when the key belongs in the POST body, and
 // nothing otherwise.

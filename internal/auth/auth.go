@@ -16,7 +16,8 @@
 // Oracle, AWS, GCP, GitHub, ServiceBus and ServicePrincipal are refused by New with the reason
 // (they belong to non-HTTP connector kinds). Secrets
 // never appear in errors or logs: every error an Authenticator returns has the secrets it knows
-// replaced by "[REDACTED]".
+// replaced by "[REDACTED]", and Scrub does the same for any text (a vendor error body). Token and
+// login calls follow redirects only within the endpoint's scheme, host and port (internal/origin).
 package auth
 
 import (
@@ -43,6 +44,21 @@ type Authenticator interface {
 	// Invalidate drops cached tokens/sessions after the API answered 401, so the next Apply
 	// logs in again.
 	Invalidate()
+}
+
+// Scrubber is implemented by every Authenticator of this package. Scrub replaces each secret
+// the Authenticator knows (configured secrets, tokens and session ids it obtained, and their
+// URL-, query- and JSON-escaped forms) with "[REDACTED]", so that text an API echoed back (an
+// error body) can be logged.
+type Scrubber interface{ Scrub(s string) string }
+
+// Scrub removes the secrets a knows from s. It returns s unchanged when a is nil or does not
+// implement Scrubber (an Authenticator from outside this package).
+func Scrub(a Authenticator, s string) string {
+	if sc, ok := a.(Scrubber); ok && sc != nil {
+		return sc.Scrub(s)
+	}
+	return s
 }
 
 // TemplateProvider is implemented by auths whose secret goes into the POST body

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
 )
@@ -12,7 +13,10 @@ import (
 func init() { Register("Basic", newBasic) }
 
 // basicAuth sends Authorization: Basic base64(user:pass) on every API request (§3.1).
-type basicAuth struct{ header string }
+type basicAuth struct {
+	header string
+	sec    secrets
+}
 
 func newBasic(def definition.Auth, s Settings) (Authenticator, error) {
 	f := def.Fields
@@ -30,7 +34,9 @@ func newBasic(def definition.Auth, s Settings) (Authenticator, error) {
 	if pass == "" {
 		return nil, errors.New("Password is missing; set auth.Password (legacy APIPolling files: supply username and password in the receiver config)")
 	}
-	return &basicAuth{header: "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}, nil
+	a := &basicAuth{header: "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))}
+	a.sec.add(pass, strings.TrimPrefix(a.header, "Basic "))
+	return a, nil
 }
 
 func (a *basicAuth) Apply(_ context.Context, req *http.Request) error {
@@ -39,3 +45,5 @@ func (a *basicAuth) Apply(_ context.Context, req *http.Request) error {
 }
 
 func (a *basicAuth) Invalidate() {}
+
+func (a *basicAuth) Scrub(s string) string { return a.sec.clean(s) }

@@ -60,6 +60,8 @@ func newCiscoDuo(def definition.Auth, s Settings) (Authenticator, error) {
 
 func (a *duoAuth) Invalidate() {}
 
+func (a *duoAuth) Scrub(s string) string { return a.sec.clean(s) }
+
 func (a *duoAuth) Apply(_ context.Context, req *http.Request) error {
 	body, err := requestBody(req)
 	if err != nil {

@@ -18,10 +18,14 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/origin"
 )
 
 // maxTokenResponse caps what is read from a token/login endpoint.
 const maxTokenResponse = 1 << 20
+
+// maxRedirects bounds the redirects of one token/login call (all within its origin).
+const maxRedirects = 10
 
 // redacted replaces secrets in messages.
 const redacted = "[REDACTED]"
@@ -200,8 +204,13 @@ type endpointResponse struct {
 
 // call sends one token/login request and reads a capped answer. A non-2xx status is an error
 // carrying the status and the endpoint's error/error_description (or message) fields.
+// Redirects are followed only within the endpoint's origin: a 307/308 replays the body (client
+// secret, password, refresh token) and Go keeps custom headers on a redirect to another host.
+// The guard goes on a copy, so the client shared with the receiver is never modified.
 func call(ctx context.Context, client *http.Client, req *http.Request, what string, sec *secrets) (*endpointResponse, error) {
-	resp, err := client.Do(req.WithContext(ctx))
+	guarded := *client
+	guarded.CheckRedirect = origin.CheckRedirect(origin.Of(req.URL), maxRedirects)
+	resp, err := guarded.Do(req.WithContext(ctx))
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -128,6 +128,8 @@ func (a *jwtTokenAuth) Apply(ctx context.Context, req *http.Request) error {
 
 func (a *jwtTokenAuth) Invalidate() { a.tokens.invalidate() }
 
+func (a *jwtTokenAuth) Scrub(s string) string { return a.sec.clean(s) }
+
 // login calls the token endpoint and returns the token and when to log in again.
 func (a *jwtTokenAuth) login(ctx context.Context) (string, time.Time, error) {
 	u := *a.tokenURL

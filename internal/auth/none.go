@@ -16,3 +16,4 @@ func newNone(definition.Auth, Settings) (Authenticator, error) { return noneAuth
 
 func (noneAuth) Apply(context.Context, *http.Request) error { return nil }
 func (noneAuth) Invalidate()                                {}
+func (noneAuth) Scrub(s string) string                      { return s }

@@ -213,6 +213,8 @@ func (a *oauth2Auth) Apply(ctx context.Context, req *http.Request) error {
 
 func (a *oauth2Auth) Invalidate() { a.tokens.invalidate() }
 
+func (a *oauth2Auth) Scrub(s string) string { return a.sec.clean(s) }
+
 // get returns a valid token, fetching one (single-flight) when needed.
 func (a *oauth2Auth) get(ctx context.Context) (string, error) {
 	return a.tokens.get(ctx, func(ctx context.Context) (string, time.Time, error) {

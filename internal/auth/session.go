@@ -94,6 +94,8 @@ func (a *sessionAuth) Apply(ctx context.Context, req *http.Request) error {
 
 func (a *sessionAuth) Invalidate() { a.sessions.invalidate() }
 
+func (a *sessionAuth) Scrub(s string) string { return a.sec.clean(s) }
+
 func (a *sessionAuth) login(ctx context.Context) (session, time.Time, error) {
 	var b bodyParams
 	b.set(a.userKey, a.user)

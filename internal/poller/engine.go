@@ -74,6 +74,10 @@ type Options struct {
 	// BaseBackoff and MaxBackoff bound the exponential retry delay; MaxRetryAfter caps how long
 	// a server's Retry-After is honoured.
 	BaseBackoff, MaxBackoff, MaxRetryAfter time.Duration
+	// Limiter, when set, spaces every request of this engine instead of a limiter built from
+	// request.rateLimitQPS: the parent engine and the nested child engines of one connector get
+	// the same Limiter, so all of its calls share the connector's rateLimitQPS.
+	Limiter *ratelimit.Limiter
 }
 
 // Page is one delivered page: its events as raw JSON texts, the cursor to persist once the
@@ -213,7 +217,10 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 	if e.pager, err = newPager(d, pagingOptions{OffsetMode: o.OffsetMode, OffsetSendZero: o.OffsetSendZero}); err != nil {
 		return nil, err
 	}
-	e.limiter = ratelimit.New(d.Request.RateLimitQPS)
+	e.limiter = o.Limiter
+	if e.limiter == nil {
+		e.limiter = ratelimit.New(d.Request.RateLimitQPS)
+	}
 	e.pageLim = ratelimit.New(d.Request.PaginatedCallsPerSecond)
 	return e, nil
 }

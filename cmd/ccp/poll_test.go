@@ -142,7 +142,7 @@ func TestPollOnePasswordLike(t *testing.T) {
 	const token = "ops_eyJhbGciOiJFUzI1NiIsImtpZCI6InNlY3JldCJ9"
 	end := vendorapi.DefaultEnd
 	srv := vendorapi.New(vendorapi.Config{Events: 600, Span: 2 * time.Hour, End: end,
-		Auth: vendorapi.AuthAPIKey, APIKey: token, APIKeyPrefix: "Bearer", Path: "/api/v2/signinattempts",
+		Auth: vendorapi.AuthAPIKey, APIKey: token, APIKeyPrefix: "Bearer", Path: "/api/v2/signinattempts", Method: "POST",
 		SinceParam: "start_time", UntilParam: "end_time",
 		Paging: vendorapi.PagingNextPageToken, TokenParam: "cursor", NextField: "cursor", HasMoreField: "has_more",
 		EventsPath: "items", PageSize: 100})

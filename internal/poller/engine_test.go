@@ -130,6 +130,7 @@ func TestPagingTypesAgainstEmulator(t *testing.T) {
 			if method == "" {
 				method = "GET"
 			}
+			tc.vc.Method = method // the emulator answers only the method the definition declares
 			req := `"apiEndpoint": "{{base}}/api/v1/events", "httpMethod": "` + method + `", "startTimeAttributeName": "since", "endTimeAttributeName": "until"`
 			if tc.body != "" {
 				b, _ := json.Marshal(tc.body)

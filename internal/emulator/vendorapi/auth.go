@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -87,6 +88,10 @@ func (s *Server) checkAuth(w http.ResponseWriter, r *http.Request, p *params) bo
 	return fail("unsupported auth mode")
 }
 
+// maxTokenBody bounds a token request body; a client_credentials request is
+// a few hundred bytes.
+const maxTokenBody = 64 << 10
+
 // serveToken implements an RFC 6749 client_credentials token endpoint.
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -101,37 +106,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		oerr(http.StatusMethodNotAllowed, "invalid_request", "token endpoint accepts POST only")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-	if err != nil {
-		oerr(http.StatusBadRequest, "invalid_request", "cannot read body")
-		return
-	}
-	form := url.Values{}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch ct {
-	case "application/x-www-form-urlencoded":
-		form, err = url.ParseQuery(string(body))
-		if err != nil {
-			oerr(http.StatusBadRequest, "invalid_request", "malformed form body")
-			return
-		}
-	case "application/json":
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			oerr(http.StatusBadRequest, "invalid_request", "malformed JSON body")
-			return
-		}
-		for k, v := range m {
-			switch v := v.(type) {
-			case string:
-				form.Set(k, v)
-			default:
-				b, _ := json.Marshal(v)
-				form.Set(k, string(b))
-			}
-		}
-	default:
-		oerr(http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded (or application/json)")
+	form, code, desc := readTokenForm(r)
+	if code != 0 {
+		oerr(code, "invalid_request", desc)
 		return
 	}
 	if gt := form.Get("grant_type"); gt != "client_credentials" {
@@ -186,6 +163,12 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	writeJSON(w, http.StatusOK, s.issueToken(scope))
+}
+
+// issueToken mints an access token, drops expired ones, and returns the
+// RFC 6749 §5.1 response.
+func (s *Server) issueToken(scope []string) map[string]any {
 	var raw [24]byte
 	_, _ = rand.Read(raw[:])
 	tok := base64.RawURLEncoding.EncodeToString(raw[:])
@@ -207,7 +190,51 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if len(scope) > 0 {
 		resp["scope"] = strings.Join(scope, " ")
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return resp
+}
+
+// readTokenForm reads a form or JSON token request body; on failure it
+// returns the status and an error_description. An oversize body is refused
+// whole with 413 (RFC 9110 §15.5.14, RFC 6749 error invalid_request) rather
+// than cut: a truncated form could still parse and authenticate, hiding a
+// client that sends junk after its credentials.
+func readTokenForm(r *http.Request) (url.Values, int, string) {
+	tooLarge := fmt.Sprintf("token request body larger than %d bytes", maxTokenBody)
+	if r.ContentLength > maxTokenBody {
+		return nil, http.StatusRequestEntityTooLarge, tooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxTokenBody+1))
+	if err != nil {
+		return nil, http.StatusBadRequest, "cannot read body"
+	}
+	if len(body) > maxTokenBody {
+		return nil, http.StatusRequestEntityTooLarge, tooLarge
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, http.StatusBadRequest, "malformed form body"
+		}
+		return form, 0, ""
+	case "application/json":
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, http.StatusBadRequest, "malformed JSON body"
+		}
+		form := url.Values{}
+		for k, v := range m {
+			if str, ok := v.(string); ok {
+				form.Set(k, str)
+				continue
+			}
+			b, _ := json.Marshal(v)
+			form.Set(k, string(b))
+		}
+		return form, 0, ""
+	}
+	return nil, http.StatusBadRequest, "Content-Type must be application/x-www-form-urlencoded (or application/json)"
 }
 
 func quoteOrEmpty(s string) string {

@@ -2,6 +2,7 @@ package vendorapi
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -120,7 +121,7 @@ var DefaultEnd = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Config describes one emulated vendor API. The zero value is usable: 1000
 // events of ~1 KiB over the hour before DefaultEnd, no auth, no paging,
-// GET/POST on /api/v1/events with since/until in ISO 8601.
+// GET on /api/v1/events with since/until in ISO 8601.
 type Config struct {
 	// ---- event store ----
 
@@ -150,10 +151,15 @@ type Config struct {
 
 	// ---- request ----
 
-	// Path of the events endpoint (default /api/v1/events). GET and POST are
-	// accepted; a POST body may be JSON (parameters read with gjson paths) or
-	// application/x-www-form-urlencoded.
+	// Path of the events endpoint (default /api/v1/events).
 	Path string
+	// Method is the one HTTP method the events endpoint accepts, as the
+	// definition's request.httpMethod declares it: GET (the default, as in
+	// CCP) or POST, case-insensitive. Any other method is a 405 with
+	// "Allow: <Method>", so a client that ignores httpMethod fails. A POST
+	// body may be JSON (parameters read with gjson paths) or
+	// application/x-www-form-urlencoded.
+	Method string
 	// SinceParam and UntilParam name the window parameters (default since /
 	// until), read from the query string, then a form body, then a JSON body.
 	// The window is [since, until) on event time.
@@ -293,6 +299,10 @@ func (c Config) withDefaults() Config {
 	if c.Path == "" {
 		c.Path = "/api/v1/events"
 	}
+	c.Method = strings.ToUpper(strings.TrimSpace(c.Method))
+	if c.Method == "" {
+		c.Method = http.MethodGet
+	}
 	if c.SinceParam == "" {
 		c.SinceParam = "since"
 	}
@@ -389,6 +399,12 @@ func (c Config) validate() error {
 	}
 	if c.Auth == AuthOAuth2 && c.Path == c.TokenPath {
 		return fmt.Errorf("Path and TokenPath are both %q", c.Path)
+	}
+	if c.Method != http.MethodGet && c.Method != http.MethodPost {
+		return fmt.Errorf("Method %q: only GET and POST are emulated", c.Method)
+	}
+	if c.APIKeyInBody && c.Method != http.MethodPost {
+		return fmt.Errorf("APIKeyInBody needs Method POST (got %s)", c.Method)
 	}
 	if c.TimeFormat == TimeLayout && c.TimeLayout == "" {
 		return fmt.Errorf("TimeFormat TimeLayout needs Config.TimeLayout")

@@ -35,7 +35,9 @@
 //
 // # Requests
 //
-// GET or POST on Config.Path (default /api/v1/events). Parameters are read
+// Config.Method (GET by default, or POST, as the definition's httpMethod
+// says) on Config.Path (default /api/v1/events); any other method is a 405
+// with an Allow header naming the one method. Parameters are read
 // from the query string, then a form body (application/x-www-form-urlencoded),
 // then a JSON object body (names are gjson paths there; a leading "$." is
 // dropped). The window is [since, until) on event time, parameter names
@@ -48,8 +50,8 @@
 //
 // Status codes: 200 page; 400 bad parameter or token (error codes
 // invalid_time, invalid_request, invalid_token, too_many_results); 401 bad or
-// missing credentials (error "unauthorized"); 404 unknown path; 405 other
-// methods; 429 and 500 only when injected.
+// missing credentials (error "unauthorized"); 404 unknown path; 405 a method
+// other than Config.Method; 429 and 500 only when injected.
 //
 // # Auth (Config.Auth)
 //
@@ -66,7 +68,8 @@
 //     Scopes when set. Response {"access_token","token_type":"Bearer",
 //     "expires_in",["scope"]}; errors are RFC 6749 {"error","error_description"}
 //     (401 invalid_client, 400 invalid_request / unsupported_grant_type /
-//     invalid_scope). API calls need "Authorization: Bearer <token>"; an
+//     invalid_scope, 413 invalid_request for a body over 64 KiB: refused,
+//     never truncated). API calls need "Authorization: Bearer <token>"; an
 //     unknown, expired (TokenTTL) or revoked (ExpireTokens) token is a 401.
 //     TokensIssued counts issuances.
 //
@@ -117,14 +120,16 @@
 //
 // # Faults
 //
-// Authentication is checked before parameters (401 wins over 400).
+// The method is checked first (405), then authentication (401), then faults
+// (429/500), then parameters (400): bad credentials get a 401 even when a
+// fault is scheduled, and a refused request does not use up a fault.
 //
 // SetFaults (or Config.Faults) sets ErrorRate (500s), ThrottleRate /
 // ThrottleBurst / RetryAfter (bursts of 429 with Retry-After seconds),
 // SlowRate / SlowDelay, StatusErrorRate (200 with StatusField "error") and
 // Gzip (Content-Encoding: gzip on 200s). Throttle(n) and FailNext(n) force
 // the next n requests; ExpireTokens revokes every OAuth2 token. Faults apply
-// to the events endpoint only, before authentication; draws come from a
+// to authenticated events-endpoint requests only; draws come from a
 // generator seeded by Config.Seed.
 //
 // # Accounting

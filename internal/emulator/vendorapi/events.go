@@ -321,38 +321,24 @@ func (s *Server) countVisible(lo, hi int, now int64) int {
 }
 
 func (s *Server) serveEvents(w *recorder, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET or POST")
+	if r.Method != s.cfg.Method {
+		w.Header().Set("Allow", s.cfg.Method)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use "+s.cfg.Method)
+		return
+	}
+	// Auth comes before faults, as at a real API whose gateway authenticates
+	// before rate limiting: bad credentials are a 401 even when a 429/500 is
+	// scheduled, and a refused request does not use up a scheduled fault.
+	p, perr := s.readParams(r)
+	if !s.checkAuth(w, r, p) {
 		return
 	}
 	d := s.decideFaults()
-	if d.delay > 0 {
-		t := time.NewTimer(d.delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-		}
-	}
-	switch d.status {
-	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", strconv.Itoa(d.retryAfter))
-		writeError(w, d.status, "rate_limited", "too many requests (injected)")
-		return
-	case http.StatusInternalServerError:
-		writeError(w, d.status, "internal_error", "internal server error (injected)")
+	if s.writeFault(w, r, d) {
 		return
 	}
-	p, err := s.readParams(r)
-	if err != nil {
-		if !s.checkAuth(w, r, nil) {
-			return
-		}
-		s.writeBad(w, err)
-		return
-	}
-	if !s.checkAuth(w, r, p) {
+	if perr != nil {
+		s.writeBad(w, perr)
 		return
 	}
 	ip := idxPool.Get().(*[]int)
@@ -375,6 +361,29 @@ func (s *Server) serveEvents(w *recorder, r *http.Request) {
 		return
 	}
 	s.writePage(w, &pg, d.gzip, true)
+}
+
+// writeFault waits out an injected delay and writes an injected 429 or 500;
+// it reports whether the response is written.
+func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, d faultDecision) bool {
+	if d.delay > 0 {
+		t := time.NewTimer(d.delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+		}
+	}
+	switch d.status {
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", strconv.Itoa(d.retryAfter))
+		writeError(w, d.status, "rate_limited", "too many requests (injected)")
+		return true
+	case http.StatusInternalServerError:
+		writeError(w, d.status, "internal_error", "internal server error (injected)")
+		return true
+	}
+	return false
 }
 
 func (s *Server) writeBad(w http.ResponseWriter, err error) {

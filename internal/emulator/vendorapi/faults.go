@@ -4,7 +4,8 @@ import (
 	"time"
 )
 
-// Faults configures injected failures on the events endpoint (the token
+// Faults configures injected failures on the events endpoint, after the
+// credentials are checked (the token
 // endpoint is never faulted). Probabilities are drawn from a generator seeded
 // by Config.Seed, so a single-threaded request sequence is reproducible.
 type Faults struct {
@@ -50,7 +51,7 @@ func (s *Server) Faults() Faults {
 	return s.faults
 }
 
-// Throttle makes the next n events-endpoint requests answer 429 with
+// Throttle makes the next n authenticated events-endpoint requests answer 429 with
 // Retry-After (Faults.RetryAfter, at least 1 s).
 func (s *Server) Throttle(n int) {
 	s.mu.Lock()
@@ -58,7 +59,7 @@ func (s *Server) Throttle(n int) {
 	s.mu.Unlock()
 }
 
-// FailNext makes the next n events-endpoint requests answer 500.
+// FailNext makes the next n authenticated events-endpoint requests answer 500.
 func (s *Server) FailNext(n int) {
 	s.mu.Lock()
 	s.failLeft += n

@@ -90,7 +90,7 @@ func TestWalkAllPages(t *testing.T) {
 // parameters in a POST JSON body (token at a nested body path).
 func TestWalkBasicAuthPost(t *testing.T) {
 	srv := New(Config{Events: 2000, End: t0, Now: fixedNow, Auth: AuthBasic, Username: "u", Password: "p",
-		Paging: PagingNextPageToken, TokenBodyPath: "request_data.next_page_token", PageSize: 150})
+		Paging: PagingNextPageToken, TokenBodyPath: "request_data.next_page_token", PageSize: 150, Method: "POST"})
 	base := startTest(t, srv)
 	hc := authClient(t, srv, base)
 	since, until := t0.Add(-time.Hour), t0

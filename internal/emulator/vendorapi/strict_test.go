@@ -73,9 +73,11 @@ func TestBadParamsAre400(t *testing.T) {
 		assert.Equal(t, 400, r.status, q)
 		assert.Equal(t, "invalid_request", errorBody(t, r.body)["error"], q)
 	}
-	r := post(t, http.DefaultClient, base+"/api/v1/events", "application/json", `{"since": `)
+	ps := New(Config{End: t0, Now: fixedNow, Paging: PagingCountBased, Method: "POST"})
+	pbase := startTest(t, ps)
+	r := post(t, http.DefaultClient, pbase+"/api/v1/events", "application/json", `{"since": `)
 	assert.Equal(t, 400, r.status)
-	r = post(t, http.DefaultClient, base+"/api/v1/events", "application/json", `[1,2]`)
+	r = post(t, http.DefaultClient, pbase+"/api/v1/events", "application/json", `[1,2]`)
 	assert.Equal(t, 400, r.status)
 	r = get(t, http.DefaultClient, base+"/api/v2/other")
 	assert.Equal(t, 404, r.status)
@@ -84,7 +86,7 @@ func TestBadParamsAre400(t *testing.T) {
 }
 
 func TestPostFormAndJSONNumbers(t *testing.T) {
-	srv := New(Config{Events: 600, End: t0, Now: fixedNow, TimeFormat: TimeUnixSeconds, Paging: PagingOffset, PageSize: 1000})
+	srv := New(Config{Events: 600, End: t0, Now: fixedNow, TimeFormat: TimeUnixSeconds, Paging: PagingOffset, PageSize: 1000, Method: "Post"})
 	base := startTest(t, srv)
 	since, until := t0.Add(-time.Hour).Unix(), t0.Add(-30*time.Minute).Unix()
 	r := post(t, http.DefaultClient, base+"/api/v1/events", "application/x-www-form-urlencoded",
@@ -321,7 +323,7 @@ func TestRequestLogRedactsSecrets(t *testing.T) {
 }
 
 func TestAPIKeyInPostBody(t *testing.T) {
-	srv := New(Config{Events: 10, End: t0, Now: fixedNow, Auth: AuthAPIKey, APIKey: "k1", APIKeyHeader: "apiKey", APIKeyInBody: true})
+	srv := New(Config{Events: 10, End: t0, Now: fixedNow, Auth: AuthAPIKey, APIKey: "k1", APIKeyHeader: "apiKey", APIKeyInBody: true, Method: "POST"})
 	base := startTest(t, srv)
 	win := `"since":"` + srv.FormatTime(t0.Add(-time.Hour)) + `","until":"` + srv.FormatTime(t0) + `"`
 	r := post(t, http.DefaultClient, base+"/api/v1/events", "application/json", `{`+win+`,"apiKey":"k1"}`)
@@ -331,7 +333,7 @@ func TestAPIKeyInPostBody(t *testing.T) {
 	assert.Equal(t, 401, r.status)
 	r = post(t, http.DefaultClient, base+"/api/v1/events", "application/json", `{`+win+`}`)
 	assert.Equal(t, 401, r.status)
-	r = get(t, http.DefaultClient, base+"/api/v1/events?apiKey=k1&"+srv.WindowQuery(t0.Add(-time.Hour), t0).Encode())
+	r = post(t, http.DefaultClient, base+"/api/v1/events?apiKey=k1", "application/json", `{`+win+`}`)
 	assert.Equal(t, 401, r.status, "the key must be in the body")
 	r = post(t, http.DefaultClient, base+"/api/v1/events", "application/json", `{bad json`)
 	assert.Equal(t, 401, r.status, "auth is checked before parameters")

@@ -15,10 +15,14 @@
 //     stepCollectorConfigs, shouldJoinNestedData and joinedDataStepName, so Parse neither
 //     marks it unsupported nor warns about those keys. (Equivalently, parse the full object
 //     and remove the "nested steps ... not supported yet" entry from Unsupported.)
-//  3. The parent Authenticator and engine are built as for any poller; then
+//  3. The parent Authenticator and engine are built as for any poller, with
+//     poller.Options.Limiter = ratelimit.New(<the parent's request.rateLimitQPS>); then
 //     nested.New(props, parentAuth, nested.Options{Engine: <the same poller.Options, any
 //     Auth in it is ignored>, AuthSettings: <the auth.Settings used for the parent>,
-//     Path: source}) builds the Runner. Log Runner.Warnings() (New logs them too).
+//     Path: source}) builds the Runner. Log Runner.Warnings() (New logs them too). Sharing
+//     the Limiter makes parent pages and child calls one budget of the connector's
+//     rateLimitQPS; without it the Runner builds one from the parent's rateLimitQPS for the
+//     child calls alone.
 //  4. Inside the page callback given to PollWindow, before turning events into records:
 //     events, err := runner.Expand(ctx, window, page.Events); on error return it from the
 //     callback (the page is not delivered, PollWindow fails, the window is retried and its
@@ -35,10 +39,10 @@
 // Rows in which a placeholder the child request uses is null or empty are dropped (§7 step
 // 2; this is how Meraki's mv-expand of a network object ends up with one call per network).
 // For each remaining row, $name$ is substituted in the child's request object (apiEndpoint:
-// characters that cannot stand in a URL are percent-encoded, '/', '?', '&', '=' are kept so a
-// placeholder may carry a relative URL; headers: CR/LF become spaces; the body template:
-// JSON-string escaped when the placeholder sits inside a quoted string; queryParameters and
-// other fields: verbatim, the engine encodes them). $name$ texts that no KQL column provides
+// path-escaped in the path, '/' kept; query-escaped in the query; right after the host, a
+// relative URL such as Salesforce's $logFileUrl$ keeps '/', '?', '&', '='; headers: CR/LF
+// become spaces; the body template: JSON-string escaped when the placeholder sits inside a
+// quoted string; queryParameters and other fields: verbatim, the engine encodes them). $name$ texts that no KQL column provides
 // are left as written (with a warning at load). The step is then parsed by definition.Parse
 // (both key-naming generations accepted), without its time-window fields (the window is
 // the parent's), with auth {"type":"None"} when it has none (the parent's Authenticator is
@@ -54,11 +58,21 @@
 // not a JSON object is wrapped as {"data": record} before a join. Output order follows the
 // parent records, then the rows, then the child events, whatever the concurrency.
 //
+// Credentials: a step's own auth, or the parent's that a step without auth inherits, and the
+// step's configured headers go only to the scheme, host and port its apiEndpoint writes
+// literally before the first placeholder (worked out at load). A step whose host is itself a
+// placeholder has no such origin: it is called without them, with a warning at load naming
+// it. A substituted URL that lands on another origin (a value "@evil.example/..." or
+// ".evil.example" right after the host) is called without credentials, configured headers or
+// user info, with one warning per step.
+//
 // Bounds: at most Options.MaxParallelism (default 4) child calls run at once per Runner, and
 // at most a step's request.maxParallelism (default 15) per step; each step's rateLimitQPS is
-// one budget shared by all of its child calls; at most Options.MaxChildCalls (default 1000)
-// child calls per Expand — the rest are skipped with a logged warning (their data is not
-// collected). A failed child call (after the engine's retries) fails the whole page.
+// one budget shared by all of its child calls, and every child call also counts against the
+// connector's rateLimitQPS (see 3. above); at most Options.MaxChildCalls (default 10000)
+// child calls per Expand — the rest are skipped (their data is not collected) with an
+// error-level log and poller.ReportSkip(observer, "nested_child_budget", ...). A failed child
+// call (after the engine's retries) fails the whole page.
 //
 // stepId resolution: exact key, else case-insensitive (§7), else the single key one
 // character away case-insensitively, with a warning — the last rule exists for CrowdStrike

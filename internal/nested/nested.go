@@ -17,6 +17,7 @@ import (
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/origin"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
@@ -45,8 +46,9 @@ var childWindowKeys = []string{"queryWindowInMin", "queryWindowDelayInMin", "fir
 // Options configure a Runner.
 type Options struct {
 	// Engine is the template of every child engine: HTTPClient, Logger, Observer,
-	// MaxBodySize, MaxPages (per child call), DefaultTimeFormat, backoff bounds. Its Auth is
-	// replaced per step (the step's own auth, else the parent's).
+	// MaxBodySize, MaxPages (per child call), DefaultTimeFormat, backoff bounds, and Limiter,
+	// the connector's (give the parent engine's; nil: one from the parent's rateLimitQPS).
+	// Its Auth is replaced per step (the step's own auth, else the parent's).
 	Engine poller.Options
 	// AuthSettings build the Authenticator of a step that has its own auth object.
 	AuthSettings auth.Settings
@@ -132,6 +134,10 @@ type step struct {
 	sem      chan struct{}
 	refs     []string // $name$ placeholders its request mentions, sorted
 	path     string
+	// origin is the scheme, host and port its apiEndpoint names literally (zero: the host is a
+	// placeholder); only requests there carry credentials and configured headers.
+	origin    origin.Origin
+	warnedOff atomic.Bool // the off-origin warning was logged
 }
 
 // node is a step as reached through one chain of nextSteps (the same step reached by two
@@ -171,9 +177,18 @@ func build(props map[string]any, parentAuth auth.Authenticator, opts Options, va
 	if opts.Engine.HTTPClient == nil {
 		opts.Engine.HTTPClient = &http.Client{}
 	}
-	r := &Runner{opts: opts, log: opts.Engine.Logger, sem: make(chan struct{}, opts.MaxParallelism)}
 	p, _, _ := definition.Unwrap(props)
 	root := definition.NewFields(opts.Path, p)
+	if opts.Engine.Limiter == nil {
+		// Child calls count against the connector's rateLimitQPS; the receiver passes the
+		// parent engine's Limiter so that parent pages share it too.
+		qps := 0.0
+		if req := root.Object("request"); req != nil {
+			qps, _ = req.Float("rateLimitQPS", "rateLimitQps")
+		}
+		opts.Engine.Limiter = ratelimit.New(qps)
+	}
+	r := &Runner{opts: opts, log: opts.Engine.Logger, sem: make(chan struct{}, opts.MaxParallelism)}
 	path := opts.Path
 
 	configs := map[string]any{}
@@ -390,6 +405,12 @@ func (b *builder) step(key string) (*step, error) {
 	st.sem = make(chan struct{}, par)
 	qps, _ := req.Float("rateLimitQPS", "rateLimitQps")
 	st.client = limitedClient(b.r.opts.Engine.HTTPClient, qps)
+	endpoint := req.String("apiEndpoint")
+	var static bool
+	if st.origin, static = staticOrigin(endpoint); !static {
+		b.r.warnings = append(b.r.warnings, fmt.Sprintf("%s.request.apiEndpoint: %q takes its scheme or host from a $placeholder$; "+
+			"its calls never carry credentials or configured headers (write the scheme and host literally to send them)", path, endpoint))
+	}
 	rawReq, _ := f.Raw("request")
 	refs := map[string]bool{}
 	collectRefs(rawReq, refs, 0)
@@ -523,8 +544,8 @@ func containsFold(list []string, k string) bool {
 }
 
 // substituteField replaces $name$ in one request field, escaping each value for where it
-// lands: the URL (characters that cannot appear in a URL are percent-encoded; '/', '?', '&'
-// stay so a placeholder may carry a relative URL, as Salesforce's $logFileUrl$ does), header
+// lands: the URL (substituteURL: path-escaped in the path, query-escaped in the query; next to
+// the host, a relative URL as Salesforce's $logFileUrl$ keeps its delimiters), header
 // values (CR/LF become spaces), the body template (JSON-string escaping inside a quoted
 // string) and everything else verbatim (query parameters are encoded by the engine).
 func substituteField(key string, v any, row Row, used []string) any {
@@ -535,7 +556,7 @@ func substituteField(key string, v any, row Row, used []string) any {
 	switch k {
 	case "apiendpoint":
 		if s, ok := v.(string); ok {
-			return replacePlaceholders(s, row, used, urlSafe)
+			return substituteURL(s, row, used)
 		}
 	case "queryparameterstemplate":
 		if s, ok := v.(string); ok {
@@ -749,8 +770,11 @@ func (r *Runner) Expand(ctx context.Context, w window.Window, parentEvents []str
 		return nil, err
 	}
 	if s := x.skipped.Load(); s > 0 {
-		r.log.Warn("nested steps: too many child calls for one parent page; the rest were skipped and their data is not collected",
+		r.log.Error("nested steps: too many child calls for one parent page; the rest were skipped and their data is not collected",
 			zap.Int("max_child_calls", r.opts.MaxChildCalls), zap.Int64("skipped", s), zap.Time("window_start", w.Start))
+		poller.ReportSkip(r.opts.Engine.Observer, "nested_child_budget", fmt.Sprintf(
+			"%d child calls of nested steps were skipped for one parent page: at most %d run per page "+
+				"(nested MaxChildCalls); shorten request.queryWindowInMin or the parent's page size so a page needs fewer", s, r.opts.MaxChildCalls))
 	}
 	var out []string
 	for _, res := range results {
@@ -897,9 +921,12 @@ func (x *expansion) call(ctx context.Context, n *node, row Row) ([]string, error
 	if err != nil {
 		return nil, fmt.Errorf("nested step %s (%s): %w", st.id, describeRow(row, n.used), err)
 	}
-	def.Request.RateLimitQPS = 0 // shared by the step's transport instead
+	def.Request.RateLimitQPS = 0 // the step's own rate is kept by its transport; the engine uses the connector's Limiter
 	o := x.r.opts.Engine
 	o.HTTPClient, o.Auth = st.client, st.auth
+	if !x.r.confine(st, def) {
+		o.Auth = nil
+	}
 	eng, err := poller.New(def, o)
 	if err != nil {
 		return nil, fmt.Errorf("nested step %s (%s): %w", st.id, describeRow(row, n.used), err)

@@ -23,13 +23,22 @@ var ErrTooDeep = errors.New("jsonpath: document nested too deeply for recursive 
 // default, so this is generous.
 const MaxScanDepth = 1000
 
+// ErrTooManyMatches is returned (wrapped, naming the cap) when one step of a path would select
+// more tokens than the cap: "$..*..*..*" multiplies a small document into millions of matches,
+// and each costs memory. Results are nil then; nothing is truncated.
+var ErrTooManyMatches = errors.New("jsonpath: too many matches")
+
+// DefaultMaxMatches caps the tokens one step of Select, SelectString and SelectResult may
+// select. Use SelectStringMax for another cap.
+const DefaultMaxMatches = 100_000
+
 // Select evaluates the path against doc. The document is copied once into a
 // string; every returned Result's Raw aliases that copy (no per-match copy).
 // A missing path yields no results and no error. The only errors are
-// Json.NET runtime errors (ErrIndexOutOfRange, ErrTooDeep); results are nil
-// then, as SelectTokens would have thrown. doc is expected to be valid JSON
-// (see gjson.ValidBytes); invalid JSON never panics but gives unspecified
-// matches.
+// Json.NET runtime errors (ErrIndexOutOfRange, ErrTooDeep) and ErrTooManyMatches
+// (more than DefaultMaxMatches); results are nil then, as SelectTokens would have
+// thrown. doc is expected to be valid JSON (see gjson.ValidBytes); invalid JSON
+// never panics but gives unspecified matches.
 func (p *Path) Select(doc []byte) ([]gjson.Result, error) {
 	return p.SelectString(string(doc))
 }
@@ -37,11 +46,17 @@ func (p *Path) Select(doc []byte) ([]gjson.Result, error) {
 // SelectString is Select for a document already held as a string; it does
 // not copy the document.
 func (p *Path) SelectString(doc string) ([]gjson.Result, error) {
+	return p.SelectStringMax(doc, DefaultMaxMatches)
+}
+
+// SelectStringMax is SelectString with max as the match cap (every step, including filters'
+// inner paths, selects at most max tokens; more is ErrTooManyMatches).
+func (p *Path) SelectStringMax(doc string, max int) ([]gjson.Result, error) {
 	root := gjson.Parse(doc)
 	if !root.Exists() {
 		return nil, nil
 	}
-	return p.selectFrom(root)
+	return p.selectFrom(root, max)
 }
 
 // SelectResult evaluates the path with root as the document root. Useful
@@ -50,11 +65,15 @@ func (p *Path) SelectResult(root gjson.Result) ([]gjson.Result, error) {
 	if !root.Exists() {
 		return nil, nil
 	}
-	return p.selectFrom(root)
+	return p.selectFrom(root, DefaultMaxMatches)
 }
 
-func (p *Path) selectFrom(root gjson.Result) ([]gjson.Result, error) {
-	out, err := evalSteps(root, root, p.steps)
+func (p *Path) selectFrom(root gjson.Result, max int) ([]gjson.Result, error) {
+	if max <= 0 {
+		max = DefaultMaxMatches
+	}
+	ev := &evaluator{root: root, max: max}
+	out, err := ev.evalSteps(root, p.steps)
 	if err != nil {
 		return nil, fmt.Errorf("%w (path %q)", err, p.src)
 	}
@@ -67,14 +86,29 @@ func isContainer(r gjson.Result) bool {
 	return r.Type == gjson.JSON && len(r.Raw) > 0 && (r.Raw[0] == '[' || r.Raw[0] == '{')
 }
 
-func evalSteps(root, cur gjson.Result, steps []step) ([]gjson.Result, error) {
+// evaluator holds what every step of one evaluation shares: the document root ($ in filters)
+// and the match cap.
+type evaluator struct {
+	root gjson.Result
+	max  int
+}
+
+// push appends v unless out already holds the cap.
+func (ev *evaluator) push(out []gjson.Result, v gjson.Result) ([]gjson.Result, error) {
+	if len(out) >= ev.max {
+		return out, fmt.Errorf("%w: a step selects more than %d tokens", ErrTooManyMatches, ev.max)
+	}
+	return append(out, v), nil
+}
+
+func (ev *evaluator) evalSteps(cur gjson.Result, steps []step) ([]gjson.Result, error) {
 	current := []gjson.Result{cur}
 	var next []gjson.Result
 	for i := range steps {
 		next = next[:0]
 		var err error
 		for _, t := range current {
-			next, err = applyStep(root, t, &steps[i], next)
+			next, err = ev.applyStep(t, &steps[i], next)
 			if err != nil {
 				return nil, err
 			}
@@ -110,6 +144,25 @@ func arrayElems(t gjson.Result, buf []gjson.Result) []gjson.Result {
 	return buf
 }
 
+// children appends the values of container t (array elements or object members) to out,
+// keeping filter when it is non-nil.
+func (ev *evaluator) children(t gjson.Result, out []gjson.Result, keep func(gjson.Result) (bool, error)) ([]gjson.Result, error) {
+	var err error
+	t.ForEach(func(_, v gjson.Result) bool {
+		ok := true
+		if keep != nil {
+			if ok, err = keep(v); err != nil {
+				return false
+			}
+		}
+		if ok {
+			out, err = ev.push(out, v)
+		}
+		return err == nil
+	})
+	return out, err
+}
+
 // elemAt returns element n (n >= 0) of array t.
 func elemAt(t gjson.Result, n int) (gjson.Result, bool) {
 	var v gjson.Result
@@ -126,162 +179,157 @@ func elemAt(t gjson.Result, n int) (gjson.Result, bool) {
 	return v, found
 }
 
-func applyStep(root, t gjson.Result, s *step, out []gjson.Result) ([]gjson.Result, error) {
+func (ev *evaluator) applyStep(t gjson.Result, s *step, out []gjson.Result) ([]gjson.Result, error) {
 	switch s.kind {
 	case stepRoot:
-		out = append(out, root)
+		return ev.push(out, ev.root)
 	case stepField:
 		if isObject(t) {
 			if v, ok := field(t, s.name); ok {
-				out = append(out, v)
+				return ev.push(out, v)
 			}
 		}
 	case stepFieldAll:
 		if isObject(t) {
-			t.ForEach(func(_, v gjson.Result) bool {
-				out = append(out, v)
-				return true
-			})
+			return ev.children(t, out, nil)
 		}
-	case stepFieldMulti:
-		if isObject(t) {
-			for _, n := range s.names {
-				if v, ok := field(t, n); ok {
-					out = append(out, v)
-				}
-			}
-		}
-	case stepIndex:
-		if isArray(t) {
-			if s.index < 0 {
-				return nil, fmt.Errorf("%w: [%d]", ErrIndexOutOfRange, s.index)
-			}
-			if v, ok := elemAt(t, s.index); ok {
-				out = append(out, v)
-			}
-		}
-	case stepIndexMulti:
-		if isArray(t) {
-			for _, n := range s.indexes {
-				if n < 0 {
-					return nil, fmt.Errorf("%w: [%d]", ErrIndexOutOfRange, n)
-				}
-				if v, ok := elemAt(t, n); ok {
-					out = append(out, v)
-				}
-			}
-		}
+	case stepFieldMulti, stepIndex, stepIndexMulti:
+		return ev.applyPicks(t, s, out)
 	case stepIndexAll:
 		if isArray(t) {
-			out = arrayElems(t, out)
+			return ev.children(t, out, nil)
 		}
 	case stepSlice:
 		if isArray(t) {
-			out = applySlice(t, s, out)
+			return ev.applySlice(t, s, out)
 		}
 	case stepScan, stepScanAll, stepScanMulti:
-		if s.kind == stepScanAll {
-			out = append(out, t)
-		}
 		var err error
-		out, err = scan(t, s, out, 0)
-		if err != nil {
-			return nil, err
+		if s.kind == stepScanAll {
+			if out, err = ev.push(out, t); err != nil {
+				return nil, err
+			}
 		}
+		return ev.scan(t, s, out, 0)
 	case stepQuery:
-		if isContainer(t) {
-			// Json.NET enumerates the token's children: array elements, or
-			// JProperty objects for an object (on which member paths never
-			// match), so only array elements are meaningful.
-			if isArray(t) {
-				var err error
-				t.ForEach(func(_, v gjson.Result) bool {
-					var ok bool
-					ok, err = s.expr.match(root, v)
-					if err != nil {
-						return false
-					}
-					if ok {
-						out = append(out, v)
-					}
-					return true
-				})
-				if err != nil {
+		// Json.NET enumerates the token's children: array elements, or JProperty objects for
+		// an object (on which member paths never match), so only array elements are meaningful.
+		if isArray(t) {
+			return ev.children(t, out, func(v gjson.Result) (bool, error) { return ev.match(&s.expr, v) })
+		}
+	case stepQueryScan:
+		return ev.queryScan(t, s, out, 0)
+	}
+	return out, nil
+}
+
+// applyPicks selects named members or numbered elements: ['a','b'], [n], [0,1].
+func (ev *evaluator) applyPicks(t gjson.Result, s *step, out []gjson.Result) ([]gjson.Result, error) {
+	var err error
+	switch {
+	case s.kind == stepFieldMulti && isObject(t):
+		for _, n := range s.names {
+			if v, ok := field(t, n); ok {
+				if out, err = ev.push(out, v); err != nil {
 					return nil, err
 				}
 			}
 		}
-	case stepQueryScan:
-		var err error
-		out, err = queryScan(root, t, s, out, 0)
-		if err != nil {
-			return nil, err
+	case s.kind == stepIndex && isArray(t):
+		if s.index < 0 {
+			return nil, fmt.Errorf("%w: [%d]", ErrIndexOutOfRange, s.index)
+		}
+		if v, ok := elemAt(t, s.index); ok {
+			return ev.push(out, v)
+		}
+	case s.kind == stepIndexMulti && isArray(t):
+		for _, n := range s.indexes {
+			if n < 0 {
+				return nil, fmt.Errorf("%w: [%d]", ErrIndexOutOfRange, n)
+			}
+			if v, ok := elemAt(t, n); ok {
+				if out, err = ev.push(out, v); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	return out, nil
 }
 
-func applySlice(t gjson.Result, s *step, out []gjson.Result) []gjson.Result {
-	// Collect elements after what is already in out, then compact.
-	base := len(out)
-	out = arrayElems(t, out)
-	elems := out[base:]
-	n := len(elems)
-	stepN := 1
+// applySlice implements [start:end:step] without holding the whole array: it counts the
+// elements, then pushes the picked ones (descending steps pick from a bounded buffer).
+func (ev *evaluator) applySlice(t gjson.Result, s *step, out []gjson.Result) ([]gjson.Result, error) {
+	n := 0
+	t.ForEach(func(_, _ gjson.Result) bool { n++; return true })
+	start, stop, stepN := sliceBounds(s, n)
+	lo, hi := start, stop // the index range walked, ascending
+	if stepN < 0 {
+		lo, hi = stop+1, start+1
+	}
+	var picked []gjson.Result
+	var err error
+	i := 0
+	t.ForEach(func(_, v gjson.Result) bool {
+		if i >= lo && i < hi {
+			switch {
+			case stepN > 0 && (i-start)%stepN == 0:
+				out, err = ev.push(out, v)
+			case stepN < 0 && (start-i)%(-stepN) == 0:
+				picked, err = ev.push(picked, v)
+			}
+		}
+		i++
+		return err == nil && i < hi
+	})
+	for j := len(picked) - 1; err == nil && j >= 0; j-- {
+		out, err = ev.push(out, picked[j])
+	}
+	return out, err
+}
+
+// sliceBounds resolves a slice's start, stop (exclusive) and step against an array of n
+// elements, as Json.NET's ArraySliceFilter does.
+func sliceBounds(s *step, n int) (start, stop, stepN int) {
+	stepN = 1
 	if s.hasStepN {
 		stepN = s.stepN
 	}
-	var start, stop int
-	if s.hasStart {
+	switch {
+	case s.hasStart:
 		start = s.start
 		if start < 0 {
 			start += n
 		}
-	} else if stepN > 0 {
+	case stepN > 0:
 		start = 0
-	} else {
+	default:
 		start = n - 1
 	}
-	if s.hasEnd {
+	switch {
+	case s.hasEnd:
 		stop = s.end
 		if stop < 0 {
 			stop += n
 		}
-	} else if stepN > 0 {
+	case stepN > 0:
 		stop = n
-	} else {
+	default:
 		stop = -1
 	}
 	if stepN > 0 {
-		start = max(start, 0)
-		start = min(start, n)
+		start = min(max(start, 0), n)
 	} else {
 		start = min(start, n-1)
 	}
-	stop = max(stop, -1)
-	stop = min(stop, n)
-	w := base
-	if stepN > 0 {
-		for i := start; i < stop; i += stepN {
-			out[w] = elems[i]
-			w++
-		}
-	} else if stepN < 0 {
-		// Descending: copy the picks to a small buffer first because the
-		// write cursor would overwrite unread elements otherwise.
-		var picks []gjson.Result
-		for i := start; i > stop && i >= 0; i += stepN {
-			picks = append(picks, elems[i])
-		}
-		w += copy(out[base:], picks)
-	}
-	return out[:w]
+	stop = min(max(stop, -1), n)
+	return start, stop, stepN
 }
 
 // scan implements ScanFilter / ScanMultipleFilter: a pre-order walk of all
 // descendants of t, yielding property values whose name matches (or, for
 // "..*", every descendant value).
-func scan(t gjson.Result, s *step, out []gjson.Result, depth int) ([]gjson.Result, error) {
+func (ev *evaluator) scan(t gjson.Result, s *step, out []gjson.Result, depth int) ([]gjson.Result, error) {
 	if !isContainer(t) {
 		return out, nil
 	}
@@ -308,49 +356,56 @@ func scan(t gjson.Result, s *step, out []gjson.Result, depth int) ([]gjson.Resul
 			}
 		}
 		if match {
-			out = append(out, v)
-		}
-		if isContainer(v) {
-			out, err = scan(v, s, out, depth+1)
-			if err != nil {
+			if out, err = ev.push(out, v); err != nil {
 				return false
 			}
 		}
-		return true
+		if isContainer(v) {
+			out, err = ev.scan(v, s, out, depth+1)
+		}
+		return err == nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // queryScan implements QueryScanFilter: the filter is tested on t and every
 // descendant value (pre-order).
-func queryScan(root, t gjson.Result, s *step, out []gjson.Result, depth int) ([]gjson.Result, error) {
+func (ev *evaluator) queryScan(t gjson.Result, s *step, out []gjson.Result, depth int) ([]gjson.Result, error) {
 	if depth >= MaxScanDepth {
 		return nil, ErrTooDeep
 	}
-	ok, err := s.expr.match(root, t)
+	ok, err := ev.match(&s.expr, t)
 	if err != nil {
 		return nil, err
 	}
 	if ok {
-		out = append(out, t)
+		if out, err = ev.push(out, t); err != nil {
+			return nil, err
+		}
 	}
 	if !isContainer(t) {
 		return out, nil
 	}
 	t.ForEach(func(_, v gjson.Result) bool {
-		out, err = queryScan(root, v, s, out, depth+1)
+		out, err = ev.queryScan(v, s, out, depth+1)
 		return err == nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ---- filter evaluation ----
 
-func (e *expr) match(root, t gjson.Result) (bool, error) {
+func (ev *evaluator) match(e *expr, t gjson.Result) (bool, error) {
 	switch e.op {
 	case opAnd:
 		for _, c := range e.children {
-			ok, err := c.match(root, t)
+			ok, err := ev.match(c, t)
 			if err != nil || !ok {
 				return false, err
 			}
@@ -358,14 +413,14 @@ func (e *expr) match(root, t gjson.Result) (bool, error) {
 		return true, nil
 	case opOr:
 		for _, c := range e.children {
-			ok, err := c.match(root, t)
+			ok, err := ev.match(c, t)
 			if err != nil || ok {
 				return ok, err
 			}
 		}
 		return false, nil
 	}
-	left, err := e.left.values(root, t)
+	left, err := ev.values(e.left, t)
 	if err != nil {
 		return false, err
 	}
@@ -375,7 +430,7 @@ func (e *expr) match(root, t gjson.Result) (bool, error) {
 	if len(left) == 0 {
 		return false, nil
 	}
-	right, err := e.right.values(root, t)
+	right, err := ev.values(e.right, t)
 	if err != nil {
 		return false, err
 	}
@@ -400,7 +455,7 @@ type value struct {
 	re        *operand
 }
 
-func (o *operand) values(root, t gjson.Result) ([]value, error) {
+func (ev *evaluator) values(o *operand, t gjson.Result) ([]value, error) {
 	if !o.isPath {
 		v := value{kind: o.kind, str: o.str, num: o.num, isInt: o.isInt, i64: o.i64}
 		if o.kind == litRegex {
@@ -408,7 +463,7 @@ func (o *operand) values(root, t gjson.Result) ([]value, error) {
 		}
 		return []value{v}, nil
 	}
-	rs, err := evalSteps(root, t, o.steps)
+	rs, err := ev.evalSteps(t, o.steps)
 	if err != nil {
 		return nil, err
 	}

@@ -44,6 +44,15 @@ func FuzzSelect(f *testing.F) {
 			}
 		}
 		p.Scalar(doc)
+		// The match cap holds: at most max matches, or ErrTooManyMatches and nothing.
+		const max = 3
+		capped, err := p.SelectStringMax(string(doc), max)
+		if len(capped) > max || (err != nil && capped != nil) {
+			t.Fatalf("cap %d: %d matches, err %v", max, len(capped), err)
+		}
+		if err == nil && len(rs) <= max && len(capped) != len(rs) {
+			t.Fatalf("under the cap the results must not change: %d vs %d", len(capped), len(rs))
+		}
 		if gjson.ValidBytes(doc) {
 			if out, err := SetInBody(doc, path, "v"); err == nil && !gjson.ValidBytes(out) {
 				t.Fatalf("SetInBody produced invalid JSON %q", out)

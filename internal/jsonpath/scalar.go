@@ -16,7 +16,12 @@ import (
 // raw JSON. Runtime path errors (ErrIndexOutOfRange) also give "no value";
 // use Select to see them.
 func (p *Path) Scalar(doc []byte) (string, bool) {
-	rs, err := p.Select(doc)
+	return p.ScalarString(string(doc))
+}
+
+// ScalarString is Scalar for a document already held as a string (no copy).
+func (p *Path) ScalarString(doc string) (string, bool) {
+	rs, err := p.SelectString(doc)
 	if err != nil || len(rs) == 0 {
 		return "", false
 	}

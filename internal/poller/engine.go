@@ -25,6 +25,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/decode"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonpath"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/origin"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/timefmt"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
@@ -98,6 +99,7 @@ type Engine struct {
 	o         Options
 	client    *http.Client
 	apiHost   string
+	origin    origin.Origin // the only scheme, host and port credentials are sent to
 	tf        timefmt.Formatter
 	events    []*jsonpath.Path
 	rootPath  []bool
@@ -170,18 +172,10 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 		dd.Request.APIEndpoint = clean.String()
 		d = &dd
 	}
-	e := &Engine{def: d, o: o, apiHost: strings.ToLower(u.Host)}
-	// Credentials never follow a redirect to another host.
+	e := &Engine{def: d, o: o, apiHost: strings.ToLower(u.Host), origin: origin.Of(u)}
+	// Credentials never follow a redirect to another scheme, host or port (never https to http).
 	c := *o.HTTPClient
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 10 {
-			return errors.New("stopped after 10 redirects")
-		}
-		if !strings.EqualFold(req.URL.Host, e.apiHost) {
-			return fmt.Errorf("refusing redirect to another host %q (credentials are only sent to %q)", req.URL.Host, e.apiHost)
-		}
-		return nil
-	}
+	c.CheckRedirect = origin.CheckRedirect(e.origin, 10)
 	e.client = &c
 	format := d.Request.QueryTimeFormat
 	if strings.TrimSpace(format) == "" {
@@ -223,6 +217,12 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 	}
 	e.pageLim = ratelimit.New(d.Request.PaginatedCallsPerSecond)
 	return e, nil
+}
+
+// warnedOnce reports whether key was seen before, remembering it.
+func (e *Engine) warnedOnce(key string) bool {
+	_, seen := e.warnOnce.LoadOrStore(key, true)
+	return seen
 }
 
 // APIHost is the only host credentials are sent to.
@@ -352,7 +352,8 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 	if err != nil {
 		return pageResult{}, nil, 0, &RequestError{Endpoint: endpoint, Msg: "cannot build request: " + redactErr(err, fullURL)}
 	}
-	sameHost := strings.EqualFold(req.URL.Host, e.apiHost)
+	// Same scheme too: an http:// link on the API's host would carry the credential in clear text.
+	sameHost := e.origin.Allows(req.URL)
 	hasCT := false
 	for _, h := range spec.headers {
 		if !sameHost && !harmlessHeader(h.name) {
@@ -371,9 +372,9 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 			if err := e.o.Auth.Apply(rctx, req); err != nil {
 				return pageResult{}, nil, 0, &RequestError{Endpoint: endpoint, Msg: "authentication failed: " + err.Error(), Retryable: !errors.Is(err, context.Canceled), Auth: true}
 			}
-		} else if _, warned := e.warnOnce.LoadOrStore(req.URL.Host, true); !warned {
-			e.o.Logger.Warn("paging link points to another host; sending it without credentials",
-				zap.String("link_host", req.URL.Host), zap.String("api_host", e.apiHost))
+		} else if linkOrigin := origin.Of(req.URL).String(); !e.warnedOnce(linkOrigin) {
+			e.o.Logger.Warn("paging link points to another origin (scheme, host or port); sending it without credentials",
+				zap.String("link_origin", linkOrigin), zap.String("api_origin", e.origin.String()))
 		}
 	}
 	resp, err := e.client.Do(req)

@@ -201,7 +201,7 @@ func TestRedirectToAnotherHostIsRefused(t *testing.T) {
 	e.o.Auth = basicForTest{}
 	_, err := pollAll(e)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "refusing redirect to another host")
+	assert.Contains(t, err.Error(), "redirect to another origin refused")
 }
 
 // FuzzBuildRequest drives definition parsing, builtin substitution, template normalisation and

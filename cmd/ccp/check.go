@@ -314,6 +314,7 @@ func checkPollerOnce(p connectorfile.Poller, params map[string]string) *checked 
 		return c
 	}
 	c.warnings = append(c.warnings, staticWarnings(def)...)
+	c.warnings = append(c.warnings, endpointWarnings(c.name, resolved.Properties)...)
 	c.warnings = dedupe(c.warnings)
 	c.status = statusOK
 	return c

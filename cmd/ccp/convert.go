@@ -78,8 +78,11 @@ func idName(s string) string {
 }
 
 // inputsOf lists every input a poller needs (with or without a value given) in file order.
+// An input is secret when its name or UI says so, or when its value reaches a credential
+// field (credentialInputs): a user name or tenant key named "org" is written as ${env:...} too.
 func inputsOf(p connectorfile.Poller, params map[string]string) []input {
-	_, all, _ := connectorfile.FillDummies(p, nil)
+	resolved, all, _ := connectorfile.FillDummies(p, nil)
+	cred := credentialInputs(p, resolved, all)
 	ui := map[string]connectorfile.UIParam{}
 	for _, u := range p.UIParams {
 		ui[strings.ToLower(u.Name)] = u
@@ -109,7 +112,7 @@ func inputsOf(p connectorfile.Poller, params map[string]string) []input {
 			}
 			continue
 		}
-		add(input{name: m.Name, label: m.Label, secret: secretish(m.Name)})
+		add(input{name: m.Name, label: m.Label, secret: secretish(m.Name) || cred[strings.ToLower(m.Name)]})
 	}
 	if p.Legacy {
 		for _, u := range legacyCredentialInputs(p) {

@@ -126,7 +126,7 @@ func TestConvertOutputValidatesWithTheDistro(t *testing.T) {
 			[]string{"PASSWORD=pw"}},
 		{"Auth0__PollingConfig.json",
 			[]string{"Domain=https://acme.eu.auth0.com", "ClientId=cid", "ClientSecret=x", "dataCollectionEndpoint=" + testDCE, "dataCollectionRuleImmutableId=" + testDCR},
-			[]string{"CLIENT_SECRET=sec"}},
+			[]string{"CLIENT_SECRET=sec", "CLIENT_ID=cid", "DOMAIN=https://acme.eu.auth0.com"}}, // Domain builds the token audience
 		{"Okta_Single_Sign-On__OktaSSOv2_PollingConfig.json",
 			[]string{"domainname=acme.okta.com", "apikey=x", "dataCollectionEndpoint=" + testDCE, "dataCollectionRuleImmutableId=" + testDCR},
 			[]string{"APIKEY=k"}},

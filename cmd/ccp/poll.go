@@ -20,6 +20,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
 )
 
@@ -129,7 +130,8 @@ func cmdPoll(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("%s", sc.scrub(err.Error()))
 	}
-	engOpts := poller.Options{HTTPClient: client, Auth: a, Logger: log, MaxPages: 1000}
+	// One limiter for the parent's pages and the nested child calls: the connector's rateLimitQPS.
+	engOpts := poller.Options{HTTPClient: client, Auth: a, Logger: log, MaxPages: 1000, Limiter: ratelimit.New(def.Request.RateLimitQPS)}
 	eng, err := poller.New(def, engOpts)
 	if err != nil {
 		return fail("%s", sc.scrub(err.Error()))

@@ -71,6 +71,10 @@ type Options struct {
 	MaxBytes int64
 	// MaxDepth caps JSON nesting; <= 0 means DefaultMaxDepth.
 	MaxDepth int
+	// SizeHint is the expected body size (Content-Length; 0 = unknown). The read buffer
+	// starts at min(SizeHint, MaxBytes), so a large body is read without the repeated
+	// growing and copying that would otherwise cost about twice its size.
+	SizeHint int64
 }
 
 // Decode reads r and returns a strict JSON document:
@@ -103,7 +107,7 @@ func Decode(r io.Reader, o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(&capReader{r: body, limit: limit, stage: "decompressed"})
+	data, err := readAll(&capReader{r: body, limit: limit, stage: "decompressed"}, min(o.SizeHint, limit))
 	if err != nil {
 		if errors.Is(err, ErrBodyTooLarge) {
 			return nil, err
@@ -127,6 +131,16 @@ func Decode(r io.Reader, o Options) ([]byte, error) {
 		}
 		return data, nil
 	}
+}
+
+// readAll is io.ReadAll with a buffer presized to hint bytes (when > 0).
+func readAll(r io.Reader, hint int64) ([]byte, error) {
+	if hint <= 0 {
+		return io.ReadAll(r)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // capReader fails with ErrBodyTooLarge once more than limit bytes are read.

@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,7 +80,14 @@ type Options struct {
 	// request.rateLimitQPS: the parent engine and the nested child engines of one connector get
 	// the same Limiter, so all of its calls share the connector's rateLimitQPS.
 	Limiter *ratelimit.Limiter
+	// MaxEventsPerPage caps the events of one page (the receiver's max_events_per_page); a
+	// bigger page is refused with an error naming the cap, never truncated. It also caps the
+	// matches of each eventsJsonPaths step.
+	MaxEventsPerPage int
 }
+
+// DefaultMaxEventsPerPage is the MaxEventsPerPage used when it is zero.
+const DefaultMaxEventsPerPage = 100_000
 
 // Page is one delivered page: its events as raw JSON texts, the cursor to persist once the
 // events are safely in the pipeline ("" = keep the previous cursor), and Resume, the position
@@ -147,6 +155,9 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 	}
 	if o.MaxPages <= 0 {
 		o.MaxPages = 10000
+	}
+	if o.MaxEventsPerPage <= 0 {
+		o.MaxEventsPerPage = DefaultMaxEventsPerPage
 	}
 	if o.DefaultTimeFormat == "" {
 		o.DefaultTimeFormat = "yyyy-MM-ddTHH:mm:ssZ"
@@ -223,6 +234,26 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 func (e *Engine) warnedOnce(key string) bool {
 	_, seen := e.warnOnce.LoadOrStore(key, true)
 	return seen
+}
+
+// templateKey is the API key the auth puts into request bodies ({_APIKey}), if any.
+func (e *Engine) templateKey() string {
+	if tp, ok := e.o.Auth.(auth.TemplateProvider); ok && e.o.Auth != nil {
+		return tp.TemplateValues()[auth.TemplateAPIKey]
+	}
+	return ""
+}
+
+// scrubber removes from a text what the auth layer knows is secret (auth.Scrub) and what this
+// request carried that may be (sent).
+func (e *Engine) scrubber(sent []string) func(string) string {
+	return func(s string) string {
+		s = auth.Scrub(e.o.Auth, s)
+		for _, x := range sent {
+			s = strings.ReplaceAll(s, x, "[REDACTED]")
+		}
+		return s
+	}
 }
 
 // APIHost is the only host credentials are sent to.
@@ -338,44 +369,13 @@ func (e *Engine) backoff(attempt int) time.Duration {
 
 // once performs a single HTTP exchange. wait > 0 is a server-requested delay before a retry.
 func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string, time.Duration, error) {
-	q := e.def.Request
 	endpoint := redactURL(spec.base)
-	rctx, cancel := context.WithTimeout(ctx, time.Duration(q.TimeoutInSeconds)*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, time.Duration(e.def.Request.TimeoutInSeconds)*time.Second)
 	defer cancel()
-	body, ctype := spec.Body()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
 	fullURL := spec.URL()
-	req, err := http.NewRequestWithContext(rctx, spec.method, fullURL, rd)
+	req, sent, err := e.newRequest(rctx, spec, fullURL, endpoint)
 	if err != nil {
-		return pageResult{}, nil, 0, &RequestError{Endpoint: endpoint, Msg: "cannot build request: " + redactErr(err, fullURL)}
-	}
-	// Same scheme too: an http:// link on the API's host would carry the credential in clear text.
-	sameHost := e.origin.Allows(req.URL)
-	hasCT := false
-	for _, h := range spec.headers {
-		if !sameHost && !harmlessHeader(h.name) {
-			continue // configured headers may carry vendor secrets
-		}
-		req.Header.Set(h.name, h.value)
-		if strings.EqualFold(h.name, "Content-Type") {
-			hasCT = true
-		}
-	}
-	if body != nil && !hasCT {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if e.o.Auth != nil {
-		if sameHost {
-			if err := e.o.Auth.Apply(rctx, req); err != nil {
-				return pageResult{}, nil, 0, &RequestError{Endpoint: endpoint, Msg: "authentication failed: " + err.Error(), Retryable: !errors.Is(err, context.Canceled), Auth: true}
-			}
-		} else if linkOrigin := origin.Of(req.URL).String(); !e.warnedOnce(linkOrigin) {
-			e.o.Logger.Warn("paging link points to another origin (scheme, host or port); sending it without credentials",
-				zap.String("link_origin", linkOrigin), zap.String("api_origin", e.origin.String()))
-		}
+		return pageResult{}, nil, 0, err
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
@@ -390,28 +390,91 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 		resp.Body.Close()
 	}()
 	e.o.Observer.Request(statusClass(resp.StatusCode))
+	scrub := e.scrubber(sent)
 	if !e.successCode(resp.StatusCode) {
-		msg := errorSnippet(resp.Body)
-		re := &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: msg}
-		var wait time.Duration
-		switch {
-		case resp.StatusCode == http.StatusTooManyRequests:
-			e.o.Observer.Throttle()
-			re.Retryable = true
-			wait = e.retryAfter(resp.Header)
-		case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
-			re.Retryable = true
-			if resp.StatusCode == http.StatusServiceUnavailable {
-				wait = e.retryAfter(resp.Header)
-			}
-		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-			re.Auth = true
-		}
+		re, wait := e.failure(resp, endpoint, scrub)
 		return pageResult{}, nil, wait, re
 	}
 	e.proactiveThrottle(resp.Header)
+	pg, events, err := e.readPage(rctx, resp, endpoint, scrub)
+	var re *RequestError
+	if errors.As(err, &re) {
+		// Messages may quote the body (a status value, a decode error): an API may echo a secret.
+		re.Msg = scrub(re.Msg)
+	}
+	pg.reqURL = fullURL
+	return pg, events, 0, err
+}
+
+// newRequest builds the HTTP request for spec with its headers and, for the API's own origin
+// only, its credentials. sent lists what the request carries that may be secret, so that an
+// echo of it in the answer can be scrubbed.
+func (e *Engine) newRequest(ctx context.Context, spec *reqSpec, fullURL, endpoint string) (req *http.Request, sent []string, err error) {
+	body, ctype := spec.Body()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err = http.NewRequestWithContext(ctx, spec.method, fullURL, rd)
+	if err != nil {
+		return nil, nil, &RequestError{Endpoint: endpoint, Msg: "cannot build request: " + redactErr(err, fullURL)}
+	}
+	// Same scheme too: an http:// link on the API's host would carry the credential in clear text.
+	sameOrigin := e.origin.Allows(req.URL)
+	hasCT := false
+	for _, h := range spec.headers {
+		if !sameOrigin && !harmlessHeader(h.name) {
+			continue // configured headers may carry vendor secrets
+		}
+		req.Header.Set(h.name, h.value)
+		if strings.EqualFold(h.name, "Content-Type") {
+			hasCT = true
+		}
+	}
+	if body != nil && !hasCT {
+		req.Header.Set("Content-Type", ctype)
+	}
+	query := req.URL.RawQuery
+	if e.o.Auth != nil {
+		if sameOrigin {
+			if err := e.o.Auth.Apply(ctx, req); err != nil {
+				return nil, nil, &RequestError{Endpoint: endpoint, Msg: "authentication failed: " + auth.Scrub(e.o.Auth, err.Error()),
+					Retryable: !errors.Is(err, context.Canceled), Auth: true}
+			}
+		} else if linkOrigin := origin.Of(req.URL).String(); !e.warnedOnce(linkOrigin) {
+			e.o.Logger.Warn("paging link points to another origin (scheme, host or port); sending it without credentials",
+				zap.String("link_origin", linkOrigin), zap.String("api_origin", e.origin.String()))
+		}
+	}
+	return req, sentSecrets(req, query, e.templateKey()), nil
+}
+
+// failure turns a non-success answer into a RequestError whose message quotes the start of
+// the body with secrets removed; wait is the server-requested delay before a retry.
+func (e *Engine) failure(resp *http.Response, endpoint string, scrub func(string) string) (*RequestError, time.Duration) {
+	re := &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: errorSnippet(resp.Body, scrub)}
+	var wait time.Duration
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		e.o.Observer.Throttle()
+		re.Retryable = true
+		wait = e.retryAfter(resp.Header)
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
+		re.Retryable = true
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			wait = e.retryAfter(resp.Header)
+		}
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		re.Auth = true
+	}
+	return re, wait
+}
+
+// readPage decodes a successful answer and extracts its events. The events alias one string
+// copy of the decoded body (no copy per event).
+func (e *Engine) readPage(rctx context.Context, resp *http.Response, endpoint string, scrub func(string) string) (pageResult, []string, error) {
 	r := e.def.Response
-	doc, err := decode.Decode(resp.Body, decode.Options{
+	raw, err := decode.Decode(resp.Body, decode.Options{
 		Format:          r.Format,
 		GzipCompressed:  r.IsGzipCompressed,
 		CompressionAlgo: r.CompressionAlgo,
@@ -420,37 +483,36 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 		HasCSVHeader:    r.HasCSVHeader,
 		CSVEscape:       r.CSVEscape,
 		MaxBytes:        e.o.MaxBodySize,
+		SizeHint:        max(resp.ContentLength, 0),
 	})
 	if err != nil {
 		retry := !errors.Is(err, decode.ErrBodyTooLarge) && rctx.Err() != nil
-		return pageResult{}, nil, 0, &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: "reading response: " + err.Error(), Retryable: retry}
+		return pageResult{}, nil, &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: "reading response: " + err.Error(), Retryable: retry}
 	}
-	e.o.Observer.ResponseBytes(len(doc))
+	e.o.Observer.ResponseBytes(len(raw))
 	if e.def.Request.LogResponseContent && e.o.Logger.Core().Enabled(zap.DebugLevel) {
 		// The definition asked for response bodies in diagnostics (Sentinel's health log);
-		// here they go to the debug log, truncated, with the URL's query left out.
-		snippet := doc
-		if len(snippet) > 2048 {
-			snippet = snippet[:2048]
-		}
+		// here they go to the debug log, truncated and scrubbed, with the URL's query left out.
 		e.o.Logger.Debug("response content (logResponseContent)", zap.String("endpoint", endpoint),
-			zap.Int("status", resp.StatusCode), zap.Int("bytes", len(doc)), zap.ByteString("body", snippet))
+			zap.Int("status", resp.StatusCode), zap.Int("bytes", len(raw)),
+			zap.String("body", excerpt(raw[:min(len(raw), contentLogLen)], len(raw) > contentLogLen, contentLogLen, scrub)))
 	}
-	pg := pageResult{header: resp.Header, reqURL: fullURL}
-	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(doc)) == 0 {
-		return pg, nil, 0, nil
+	pg := pageResult{header: resp.Header}
+	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(raw)) == 0 {
+		return pg, nil, nil
 	}
+	doc := string(raw) // the decoded bytes are garbage from here on
 	pg.doc = doc
 	if e.status != nil {
-		v, _ := e.status.Scalar(doc)
+		v, _ := e.status.ScalarString(doc)
 		if v != r.SuccessStatusValue {
-			return pageResult{}, nil, 0, &RequestError{Status: resp.StatusCode, Endpoint: endpoint,
+			return pageResult{}, nil, &RequestError{Status: resp.StatusCode, Endpoint: endpoint,
 				Msg: fmt.Sprintf("response.successStatusJsonPath %s is %q, want %q", r.SuccessStatusJSONPath, v, r.SuccessStatusValue)}
 		}
 	}
 	events, err := e.extract(doc)
 	if err != nil {
-		return pageResult{}, nil, 0, &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: err.Error()}
+		return pageResult{}, nil, &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: err.Error()}
 	}
 	pg.events = len(events)
 	if e.wholeBody && len(events) == 1 {
@@ -459,58 +521,98 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 		// "resources"), otherwise Offset paging would stop after the first page.
 		pg.events = largestList(doc)
 	}
-	return pg, events, 0, nil
+	return pg, events, nil
 }
 
-// extract applies every eventsJsonPaths entry and concatenates the results (§5.2 step 6).
-func (e *Engine) extract(doc []byte) ([]string, error) {
-	var out []string
-	add := func(r gjson.Result) {
-		switch {
-		case r.IsArray():
-			r.ForEach(func(_, v gjson.Result) bool {
-				out = append(out, v.Raw)
-				return true
-			})
-		case r.IsObject() && e.def.Response.ConvertChildPropertiesToArray:
-			r.ForEach(func(_, v gjson.Result) bool {
-				out = append(out, v.Raw)
-				return true
-			})
-		case r.Exists() && r.Type != gjson.Null:
-			out = append(out, r.Raw)
-		}
-	}
+// extract applies every eventsJsonPaths entry and concatenates the results (§5.2 step 6). It
+// counts first and refuses a page over MaxEventsPerPage before building anything, then fills
+// one exactly sized slice: a page of millions of tiny events costs 16 bytes per event.
+func (e *Engine) extract(doc string) ([]string, error) {
+	limit := e.o.MaxEventsPerPage
+	var picked []gjson.Result
 	for i, p := range e.events {
 		if e.rootPath[i] {
-			add(gjson.ParseBytes(doc))
+			picked = append(picked, gjson.Parse(doc))
 			continue
 		}
-		res, err := p.Select(doc)
+		res, err := p.SelectStringMax(doc, limit)
+		if errors.Is(err, jsonpath.ErrTooManyMatches) {
+			return nil, e.tooManyEvents(fmt.Sprintf("eventsJsonPaths %q selects", p.String()))
+		}
 		if err != nil {
-			if _, warned := e.warnOnce.LoadOrStore("path:"+p.String(), true); !warned {
+			if !e.warnedOnce("path:" + p.String()) {
 				e.o.Logger.Warn("eventsJsonPaths entry selects nothing", zap.String("path", p.String()), zap.Error(err))
 			}
 			continue
 		}
-		for _, r := range res {
-			add(r)
+		picked = append(picked, res...)
+	}
+	n := 0
+	for _, r := range picked {
+		if n += e.eventsIn(r, limit-n); n > limit {
+			return nil, e.tooManyEvents("the page holds")
 		}
+	}
+	out := make([]string, 0, n)
+	for _, r := range picked {
+		out = e.appendEvents(out, r)
 	}
 	return out, nil
 }
 
+func (e *Engine) tooManyEvents(what string) error {
+	return fmt.Errorf("%s more than %d events, the cap on one page; the page is refused, not truncated: "+
+		"raise max_events_per_page or make the API send smaller pages (paging.pageSize)", what, e.o.MaxEventsPerPage)
+}
+
+// spreads reports whether token r stands for its children (an array, or an object with
+// convertChildPropertiesToArray) rather than for one event.
+func (e *Engine) spreads(r gjson.Result) bool {
+	return r.IsArray() || (r.IsObject() && e.def.Response.ConvertChildPropertiesToArray)
+}
+
+// eventsIn counts the events token r yields, stopping once it exceeds limit.
+func (e *Engine) eventsIn(r gjson.Result, limit int) int {
+	switch {
+	case e.spreads(r):
+		n := 0
+		r.ForEach(func(_, _ gjson.Result) bool { n++; return n <= limit })
+		return n
+	case r.Exists() && r.Type != gjson.Null:
+		return 1
+	}
+	return 0
+}
+
+func (e *Engine) appendEvents(out []string, r gjson.Result) []string {
+	switch {
+	case e.spreads(r):
+		r.ForEach(func(_, v gjson.Result) bool {
+			out = append(out, v.Raw)
+			return true
+		})
+	case r.Exists() && r.Type != gjson.Null:
+		out = append(out, r.Raw)
+	}
+	return out
+}
+
 // largestList is the length of the largest array directly under the document's root object
 // (1 when there is none, so a non-empty body still counts as one record).
-func largestList(doc []byte) int {
-	n := 1
-	root := gjson.ParseBytes(doc)
-	if root.IsArray() {
-		return len(root.Array())
+func largestList(doc string) int {
+	count := func(v gjson.Result) int {
+		l := 0
+		v.ForEach(func(_, _ gjson.Result) bool { l++; return true })
+		return l
 	}
+	root := gjson.Parse(doc)
+	if root.IsArray() {
+		return count(root)
+	}
+	n := 1
 	root.ForEach(func(_, v gjson.Result) bool {
 		if v.IsArray() {
-			if l := len(v.Array()); l > n || (l == 0 && n == 1) {
+			if l := count(v); l > n || (l == 0 && n == 1) {
 				n = l
 			}
 		}
@@ -603,6 +705,53 @@ func statusClass(code int) string {
 	return "5xx"
 }
 
+// sentSecrets lists the values a request carries that may be secret, longest first, each also
+// in the escaped forms an API may echo: every header an authenticator or the definition set
+// (except protocol headers), the credential part of "<scheme> <credential>" values, cookie
+// values, query values the authenticator added (query is the query before it ran), and the
+// body's API key. Values under 4 characters are left alone: hiding them would garble messages.
+func sentSecrets(req *http.Request, query, bodyKey string) []string {
+	var vals []string
+	for name, vs := range req.Header {
+		if harmlessHeader(name) || strings.EqualFold(name, "Date") || strings.EqualFold(name, "Content-Length") {
+			continue
+		}
+		for _, v := range vs {
+			vals = append(vals, v)
+			if i := strings.LastIndexByte(v, ' '); i > 0 && !strings.EqualFold(name, "Cookie") {
+				vals = append(vals, v[i+1:])
+			}
+			if strings.EqualFold(name, "Cookie") {
+				for _, c := range strings.Split(v, ";") {
+					if _, cv, ok := strings.Cut(c, "="); ok {
+						vals = append(vals, cv)
+					}
+				}
+			}
+		}
+	}
+	if req.URL.RawQuery != query {
+		before, _ := url.ParseQuery(query)
+		after, _ := url.ParseQuery(req.URL.RawQuery)
+		for k, vs := range after {
+			if strings.Join(before[k], "\x00") != strings.Join(vs, "\x00") {
+				vals = append(vals, vs...)
+			}
+		}
+	}
+	vals = append(vals, bodyKey)
+	var out []string
+	for _, v := range vals {
+		if v = strings.TrimSpace(v); len(v) < 4 {
+			continue
+		}
+		q := strconv.Quote(v)
+		out = append(out, v, url.QueryEscape(v), url.PathEscape(v), q[1:len(q)-1])
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
 func harmlessHeader(name string) bool {
 	switch strings.ToLower(name) {
 	case "accept", "content-type", "user-agent", "accept-encoding":
@@ -611,15 +760,41 @@ func harmlessHeader(name string) bool {
 	return false
 }
 
-// errorSnippet keeps a short, single-line excerpt of an error body for messages.
-func errorSnippet(r io.Reader) string {
-	b, _ := io.ReadAll(io.LimitReader(r, 512))
-	s := strings.Join(strings.Fields(string(b)), " ")
-	if len(s) > 200 {
-		s = s[:200] + "..."
+// Lengths of the body excerpts in error messages and in the logResponseContent debug log.
+const (
+	errorReadLen  = 512
+	errorShowLen  = 200
+	contentLogLen = 2048
+)
+
+// errorSnippet keeps a short, single-line, scrubbed excerpt of an error body for messages.
+func errorSnippet(r io.Reader, scrub func(string) string) string {
+	b, _ := io.ReadAll(io.LimitReader(r, errorReadLen+1))
+	cut := len(b) > errorReadLen
+	s := strings.Join(strings.Fields(excerpt(b[:min(len(b), errorReadLen)], cut, errorReadLen, scrub)), " ")
+	if len(s) > errorShowLen {
+		s = s[:errorShowLen] + "..."
 	}
 	if s == "" {
 		s = "(empty body)"
+	}
+	return s
+}
+
+// excerpt returns b with secrets removed, at most max bytes. cut says b is only the start of
+// a longer body: its last word may be the first part of a secret that scrub cannot recognise,
+// so it is dropped.
+func excerpt(b []byte, cut bool, max int, scrub func(string) string) string {
+	if cut {
+		if i := bytes.LastIndexAny(b, " \t\r\n\"',{}[]<>"); i >= 0 {
+			b = b[:i+1]
+		} else {
+			b = nil
+		}
+	}
+	s := scrub(string(b))
+	if len(s) > max {
+		s = s[:max]
 	}
 	return s
 }

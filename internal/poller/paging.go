@@ -16,7 +16,7 @@ import (
 // pageResult is what paging needs to know about one answered page.
 type pageResult struct {
 	header http.Header
-	doc    []byte // decoded body (JSON), nil when empty
+	doc    string // decoded body (JSON), "" when empty; the page's events alias it
 	events int
 	reqURL string
 }
@@ -144,8 +144,8 @@ func (c *compiled) token(pg pageResult) string {
 	v := ""
 	switch {
 	case c.tokenPath != nil:
-		if pg.doc != nil {
-			v, _ = c.tokenPath.Scalar(pg.doc)
+		if pg.doc != "" {
+			v, _ = c.tokenPath.ScalarString(pg.doc)
 		}
 	case c.p.NextPageTokenResponseHeader != "":
 		v = strings.TrimSpace(pg.header.Get(c.p.NextPageTokenResponseHeader))
@@ -167,7 +167,7 @@ func (c *compiled) hasNext(pg pageResult) (more, configured bool) {
 	}
 	// Any present value other than false/0 means more pages: OneLogin points the flag at its
 	// next_link URL, which is empty on the last page.
-	v, ok := c.flagPath.Scalar(pg.doc)
+	v, ok := c.flagPath.ScalarString(pg.doc)
 	if !ok {
 		return false, true
 	}
@@ -268,8 +268,8 @@ func (l *linkPager) nextURL(pg pageResult) string {
 	var u string
 	switch {
 	case l.c.linkPath != nil:
-		if pg.doc != nil {
-			if v, ok := l.c.linkPath.Scalar(pg.doc); ok {
+		if pg.doc != "" {
+			if v, ok := l.c.linkPath.ScalarString(pg.doc); ok {
 				u = l.c.linkPre + v
 			}
 		}
@@ -474,7 +474,7 @@ func (p *countPager) next(r *reqSpec, pg pageResult) (*reqSpec, string, error) {
 	}
 	current := p.page
 	if p.c.pagePath != nil {
-		if v, ok := p.c.pagePath.Scalar(pg.doc); ok {
+		if v, ok := p.c.pagePath.ScalarString(pg.doc); ok {
 			if n, err := strconv.Atoi(v); err == nil {
 				current = n
 			}
@@ -482,11 +482,11 @@ func (p *countPager) next(r *reqSpec, pg pageResult) (*reqSpec, string, error) {
 	}
 	pages := -1
 	if p.c.countPath != nil {
-		if v, ok := p.c.countPath.Scalar(pg.doc); ok {
+		if v, ok := p.c.countPath.ScalarString(pg.doc); ok {
 			pages, _ = strconv.Atoi(v)
 		}
 	} else if p.c.totalPath != nil && p.c.p.PageSize > 0 {
-		if v, ok := p.c.totalPath.Scalar(pg.doc); ok {
+		if v, ok := p.c.totalPath.ScalarString(pg.doc); ok {
 			if t, err := strconv.ParseFloat(v, 64); err == nil {
 				pages = int(math.Ceil(t / float64(p.c.p.PageSize)))
 			}

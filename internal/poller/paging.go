@@ -69,6 +69,8 @@ func compileOptional(field, p string) (*jsonpath.Path, error) {
 
 func newPager(d *definition.Definition, opts pagingOptions) (pager, error) {
 	p := d.Paging
+	// The receiver validates offset_mode ignoring case; compare it the same way.
+	opts.OffsetMode = strings.ToLower(strings.TrimSpace(opts.OffsetMode))
 	c := &compiled{p: p, opts: opts, apiBase: d.Request.APIEndpoint}
 	c.pl.header = p.NextPageRequestHeader
 	switch strings.ToLower(p.PagingInfoPlacement) {
@@ -475,7 +477,7 @@ func (p *countPager) next(r *reqSpec, pg pageResult) (*reqSpec, string, error) {
 	current := p.page
 	if p.c.pagePath != nil {
 		if v, ok := p.c.pagePath.ScalarString(pg.doc); ok {
-			if n, err := strconv.Atoi(v); err == nil {
+			if n, ok := parseCount(v); ok {
 				current = n
 			}
 		}
@@ -483,7 +485,9 @@ func (p *countPager) next(r *reqSpec, pg pageResult) (*reqSpec, string, error) {
 	pages := -1
 	if p.c.countPath != nil {
 		if v, ok := p.c.countPath.ScalarString(pg.doc); ok {
-			pages, _ = strconv.Atoi(v)
+			if n, ok := parseCount(v); ok {
+				pages = n
+			}
 		}
 	} else if p.c.totalPath != nil && p.c.p.PageSize > 0 {
 		if v, ok := p.c.totalPath.ScalarString(pg.doc); ok {
@@ -506,6 +510,20 @@ func (p *countPager) next(r *reqSpec, pg pageResult) (*reqSpec, string, error) {
 	}
 	p.page = current + 1
 	return p.follow(r), "", nil
+}
+
+// parseCount reads a page count or number that an API may write as "5", "5.0" or 5e0: any
+// finite number with an integral value.
+func parseCount(v string) (int, bool) {
+	v = strings.TrimSpace(v)
+	if n, err := strconv.Atoi(v); err == nil {
+		return n, true
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 || strings.ContainsAny(v, "xXpP") {
+		return 0, false
+	}
+	return int(f), true
 }
 
 func (p *countPager) follow(r *reqSpec) *reqSpec {

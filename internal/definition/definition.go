@@ -413,6 +413,11 @@ func parsePaging(d *Definition, r *Fields) {
 	warnUnused(d, r)
 }
 
+// ErrOffsetWithoutParaName refuses Offset paging that names no offset parameter.
+var ErrOffsetWithoutParaName = errors.New("missing for Offset paging, which could then only read the first page of " +
+	"every window and skip the rest; set offsetParaName to the API's offset parameter (e.g. \"offset\" or \"skip\"), " +
+	"or use the pagingType the API supports")
+
 // validate checks what the engine cannot work without, naming the field and the fix.
 func (d *Definition) validate(path string) error {
 	var errs []error
@@ -471,7 +476,9 @@ func (d *Definition) validate(path string) error {
 		}
 	case PagingOffset:
 		if p.OffsetParaName == "" {
-			disable("offsetParaName", "Offset paging needs the name of the offset parameter")
+			// Unlike the cases above this is refused: every window would silently lose all
+			// but its first page while the checkpoint moves on.
+			errs = append(errs, fmt.Errorf("%s.paging.offsetParaName: %w", path, ErrOffsetWithoutParaName))
 		}
 	case PagingCountBased:
 		if p.PageNumberParaName == "" {

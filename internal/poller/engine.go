@@ -280,8 +280,10 @@ func (e *Engine) PollWindow(ctx context.Context, w window.Window, cursor, resume
 	}
 	for page := 1; spec != nil; page++ {
 		if page > e.o.MaxPages {
-			e.o.Logger.Warn("max_pages_per_window reached; the rest of this window is skipped",
-				zap.Int("max_pages_per_window", e.o.MaxPages), zap.Time("window_start", w.Start))
+			detail := fmt.Sprintf("%d pages read; the rest of the window is skipped: raise max_pages_per_window", e.o.MaxPages)
+			e.o.Logger.Error("max_pages_per_window reached; the rest of this window is skipped (data lost): raise max_pages_per_window",
+				zap.Int("max_pages_per_window", e.o.MaxPages), zap.Time("window_start", w.Start), zap.Time("window_end", w.End))
+			ReportSkip(e.o.Observer, "max_pages_per_window", detail)
 			break
 		}
 		pg, events, err := e.fetch(ctx, spec, page > 1)

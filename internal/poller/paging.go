@@ -127,6 +127,9 @@ func newPager(d *definition.Definition, opts pagingOptions) (pager, error) {
 	case definition.PagingNextPageURL:
 		return &urlPager{c: c}, nil
 	case definition.PagingOffset:
+		if strings.TrimSpace(p.OffsetParaName) == "" {
+			return nil, fmt.Errorf("paging.offsetParaName: %w", definition.ErrOffsetWithoutParaName)
+		}
 		return &offsetPager{c: c}, nil
 	case definition.PagingCountBased:
 		return &countPager{c: c}, nil

@@ -2,6 +2,13 @@
 // definition describes, applies auth, rate limits and retries, walks every page with the
 // definition's paging type, extracts the events with Json.NET JSONPaths and hands each page
 // to the caller, which delivers it before the next page is fetched.
+//
+// Hostile or broken APIs are bounded: credentials and configured headers go only to the
+// apiEndpoint's scheme, host and port (internal/origin; a paging link elsewhere is followed
+// bare, a redirect elsewhere is refused); error bodies and logged content are scrubbed of every
+// secret the auth layer knows and the request carried; a page over MaxEventsPerPage (or an
+// eventsJsonPaths step selecting more) is refused, never truncated; and data skipped on purpose
+// (max_pages_per_window) is an error log plus a SkipObserver report.
 package poller
 
 import (
@@ -136,11 +143,8 @@ func (e *RequestError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Endpoint, e.Msg)
 }
 
-// New prepares an engine; errors name the definition field at fault.
-func New(d *definition.Definition, o Options) (*Engine, error) {
-	if err := d.Problems(); err != nil {
-		return nil, err
-	}
+// setDefaults fills the zero values of o.
+func (o *Options) setDefaults() {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{}
 	}
@@ -171,6 +175,14 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 	if o.MaxRetryAfter <= 0 {
 		o.MaxRetryAfter = 5 * time.Minute
 	}
+}
+
+// New prepares an engine; errors name the definition field at fault.
+func New(d *definition.Definition, o Options) (*Engine, error) {
+	if err := d.Problems(); err != nil {
+		return nil, err
+	}
+	o.setDefaults()
 	u, err := url.Parse(d.Request.APIEndpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("request.apiEndpoint %q: not an absolute http(s) URL", redactURL(d.Request.APIEndpoint))

@@ -72,8 +72,9 @@ type Options struct {
 	// MaxDepth caps JSON nesting; <= 0 means DefaultMaxDepth.
 	MaxDepth int
 	// SizeHint is the expected body size (Content-Length; 0 = unknown). The read buffer
-	// starts at min(SizeHint, MaxBytes), so a large body is read without the repeated
-	// growing and copying that would otherwise cost about twice its size.
+	// starts at min(SizeHint, MaxBytes, 16 MiB), so a large body is read without the repeated
+	// growing and copying that would otherwise cost about twice its size; the 16 MiB bound
+	// keeps a server that announces a body it never sends from costing more than that.
 	SizeHint int64
 }
 
@@ -107,7 +108,7 @@ func Decode(r io.Reader, o Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := readAll(&capReader{r: body, limit: limit, stage: "decompressed"}, min(o.SizeHint, limit))
+	data, err := readAll(&capReader{r: body, limit: limit, stage: "decompressed"}, min(o.SizeHint, limit, maxPresize))
 	if err != nil {
 		if errors.Is(err, ErrBodyTooLarge) {
 			return nil, err
@@ -132,6 +133,9 @@ func Decode(r io.Reader, o Options) ([]byte, error) {
 		return data, nil
 	}
 }
+
+// maxPresize bounds the buffer a SizeHint allocates before any byte arrived.
+const maxPresize = 16 << 20
 
 // readAll is io.ReadAll with a buffer presized to hint bytes (when > 0).
 func readAll(r io.Reader, hint int64) ([]byte, error) {

@@ -31,4 +31,12 @@ func TestSizeHintReadsIntoOneBuffer(t *testing.T) {
 	doc, err = Decode(bytes.NewReader(body), Options{SizeHint: 10})
 	require.NoError(t, err)
 	assert.Equal(t, body, doc)
+
+	// A body announced at 1 GiB that never comes costs at most the presize bound.
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	_, err = Decode(strings.NewReader(`{}`), Options{SizeHint: 1 << 30, MaxBytes: 1 << 30})
+	runtime.ReadMemStats(&m1)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, m1.TotalAlloc-m0.TotalAlloc, uint64(maxPresize+1<<20))
 }

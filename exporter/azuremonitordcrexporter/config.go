@@ -153,6 +153,11 @@ func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 	if err := confmap.NewFromStringMap(raw).Unmarshal((*plainConfig)(cfg)); err != nil {
 		return err
 	}
+	// A persistent queue covers the records once written: unless the user asked otherwise it
+	// does not also wait for the result (exporterhelper refuses the combination).
+	if q := cfg.QueueConfig.Get(); q != nil && q.StorageID != nil && !conf.IsSet("sending_queue::wait_for_result") {
+		q.WaitForResult = false
+	}
 	if !hasAuth || authRaw == nil {
 		return nil
 	}

@@ -51,6 +51,28 @@ func TestLoadConfigDefault(t *testing.T) {
 	assert.Nil(t, cfg.ClientConfig.Auth.Get())
 }
 
+// TestDefaultsAreAtLeastOnce: the minimal configuration waits for the service's answer and
+// retries without a deadline, so an upstream receiver never checkpoints records that are only in
+// memory, and an Azure incident of any length ends in delivery, not a drop.
+func TestDefaultsAreAtLeastOnce(t *testing.T) {
+	cfg, err := loadConfig(t, "")
+	require.NoError(t, err)
+	q := cfg.QueueConfig.Get()
+	require.NotNil(t, q, "the queue is on by default")
+	assert.True(t, q.WaitForResult, "a push returns only once the service accepted it")
+	assert.True(t, q.BlockOnOverflow, "a full queue applies back-pressure instead of refusing data")
+	assert.Nil(t, q.StorageID)
+	assert.True(t, cfg.BackOffConfig.Enabled)
+	assert.Zero(t, cfg.BackOffConfig.MaxElapsedTime, "retries never give up")
+
+	// A persistent queue covers the records on disk: it need not (and cannot) also wait.
+	cfg, err = loadConfig(t, "persistent_queue")
+	require.NoError(t, err)
+	q = cfg.QueueConfig.Get()
+	require.NotNil(t, q.StorageID)
+	assert.False(t, q.WaitForResult)
+}
+
 func TestLoadConfigAllSettings(t *testing.T) {
 	cfg, err := loadConfig(t, "all_settings")
 	require.NoError(t, err)

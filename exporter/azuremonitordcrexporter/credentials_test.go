@@ -68,7 +68,7 @@ func TestCredentialTypes(t *testing.T) {
 }
 
 // TestAzureCLICredential uses a fake `az` on PATH. The real service refuses user tokens
-// (UnsupportedAccessTokenType), which the startup check reports.
+// (UnsupportedAccessTokenType), which the startup check reports through component status.
 func TestAzureCLICredential(t *testing.T) {
 	emu := startEmulator(t, nil)
 	dir := t.TempDir()
@@ -82,9 +82,9 @@ func TestAzureCLICredential(t *testing.T) {
 	cfg.Auth = AuthConfig{Type: AuthAzureCLI}
 
 	writeAz(emu.MintToken(logsingestion.TokenSpec{User: true}))
-	_, err := startRaw(t, cfg)
-	require.ErrorContains(t, err, "UnsupportedAccessTokenType")
-	require.ErrorContains(t, err, "application identity")
+	refused := mustStartRaw(t, cfg) // reported, not fatal: the collector keeps running
+	require.ErrorContains(t, refused.status.last().Err(), "UnsupportedAccessTokenType")
+	require.ErrorContains(t, refused.status.last().Err(), "application identity")
 
 	writeAz(emu.MintToken(logsingestion.TokenSpec{}))
 	e := mustStartRaw(t, cfg)

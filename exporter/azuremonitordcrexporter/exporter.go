@@ -18,7 +18,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
@@ -35,8 +34,6 @@ import (
 const (
 	maxErrorBody  = 64 << 10
 	maxRetryAfter = 5 * time.Minute
-	// maxRefusedBeforeGivingUp single-row 400s with no accepted row make a destination error.
-	maxRefusedBeforeGivingUp = 16
 )
 
 // route is a destination: one DCR and one of its streams.
@@ -52,6 +49,7 @@ type dcrExporter struct {
 	set    exporter.Settings
 	logger *zap.Logger
 	tb     *metadata.TelemetryBuilder
+	inc    *incidents
 	mapper mapper
 	ua     string
 
@@ -79,6 +77,7 @@ func newExporter(cfg *Config, set exporter.Settings) (*dcrExporter, error) {
 		set:    set,
 		logger: set.Logger,
 		tb:     tb,
+		inc:    newIncidents(set.Logger),
 		mapper: newMapper(cfg),
 		ua:     fmt.Sprintf("%s/%s (azure_monitor_dcr exporter)", set.BuildInfo.Command, set.BuildInfo.Version),
 		urls:   map[route]string{},
@@ -93,6 +92,7 @@ func (e *dcrExporter) start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	e.client = client
+	e.inc.setHost(host)
 	authType := "authenticator"
 	if e.cfg.ClientConfig.Auth.Get() == nil {
 		authType = e.cfg.Auth.Type
@@ -110,11 +110,7 @@ func (e *dcrExporter) start(ctx context.Context, host component.Host) error {
 		zap.String("stream_name", e.cfg.StreamName),
 		zap.String("auth", authType))
 	if e.cfg.StartupCheck {
-		if err := e.startupCheck(ctx); err != nil {
-			// Visible to the health check extension as well as in the start error.
-			componentstatus.ReportStatus(host, componentstatus.NewPermanentErrorEvent(err))
-			return err
-		}
+		e.startupCheck(ctx)
 	}
 	return nil
 }
@@ -127,38 +123,50 @@ func (e *dcrExporter) shutdown(context.Context) error {
 	return nil
 }
 
-// startupCheck posts an empty array to the default route and turns configuration errors into one
-// clear error. Transient failures (network, 429, 5xx) are only logged.
-func (e *dcrExporter) startupCheck(ctx context.Context) error {
+// startupCheck posts an empty array to the default route. It never fails the start: a running
+// collector waits out a refusal (a role assignment still propagating, a DCR being redeployed)
+// instead of exiting, so a refusal is an error log naming the fix plus a RecoverableError
+// status, and the records are retried until the destination accepts them. `ccp validate`-style
+// tooling is where fail-fast belongs.
+func (e *dcrExporter) startupCheck(ctx context.Context) {
+	r := route{e.cfg.DCRImmutableID, e.cfg.StreamName}
 	p, err := e.getPacker()
 	if err != nil {
-		return err
+		e.logger.Error("Startup check could not run", zap.Error(err))
+		return
 	}
 	defer e.putPacker(p)
 	body, err := p.finish()
 	if err != nil {
-		return err
+		e.logger.Error("Startup check could not run", zap.Error(err))
+		return
 	}
-	r := route{e.cfg.DCRImmutableID, e.cfg.StreamName}
 	res := e.post(ctx, r, body, p.raw)
 	switch {
+	case res.err != nil && res.refused:
+		e.inc.fail(r, fmt.Errorf("startup check: %w", res.err))
 	case res.err != nil:
-		if res.permanent {
-			return fmt.Errorf("startup check failed: %w", res.err)
-		}
 		e.logger.Warn("Startup check could not reach the Logs Ingestion API; continuing", zap.Error(res.err))
-		return nil
 	case res.status >= 200 && res.status < 300:
 		e.logger.Info("Startup check passed: endpoint, credentials, role assignment, DCR and stream are valid")
-		return nil
-	case res.status == http.StatusUnauthorized || res.status == http.StatusForbidden ||
-		res.status == http.StatusNotFound || res.status == http.StatusBadRequest:
-		return fmt.Errorf("startup check failed: %w", e.describe(r, res))
+	case isDestinationRefusal(res):
+		e.inc.fail(r, fmt.Errorf("startup check: %w", e.describe(r, res)))
 	default:
 		e.logger.Warn("Startup check got a transient answer; continuing",
 			zap.Int("status", res.status), zap.String("error_code", res.code))
-		return nil
 	}
+}
+
+// isDestinationRefusal: the answer refuses the destination (credential, role, DCR, stream,
+// api-version), not the rows; it is waited out, never a reason to drop records.
+func isDestinationRefusal(res postResult) bool {
+	switch res.status {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		return true
+	case http.StatusBadRequest:
+		return configErrorCodes[res.code]
+	}
+	return false
 }
 
 func (e *dcrExporter) getPacker() (*packer, error) {
@@ -189,9 +197,7 @@ func (e *dcrExporter) routeURL(r route) string {
 
 type pushState struct {
 	refs     []recRef
-	accepted map[route]int // rows accepted per destination in this push
-	refused  map[route]int // single rows refused with 400 per destination in this push
-	done     []bool        // accepted by the service or dropped for good
+	done     []bool // accepted by the service or dropped for good
 	dead     map[route]error
 	permErrs []error
 }
@@ -218,8 +224,7 @@ func (e *dcrExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	if n == 0 {
 		return nil
 	}
-	st := &pushState{refs: make([]recRef, 0, n), done: make([]bool, n),
-		accepted: map[route]int{}, refused: map[route]int{}}
+	st := &pushState{refs: make([]recRef, 0, n), done: make([]bool, n)}
 	def := route{e.cfg.DCRImmutableID, e.cfg.StreamName}
 	var order []route
 	byRoute := map[route][]int{}
@@ -263,16 +268,25 @@ func (e *dcrExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 			}
 		}
 	}
+	// Every destination gets its chance: one refusing (a DCR being redeployed) does not hold
+	// back the others; only the records not done go back to the retry.
+	var retryErr error
 	for _, r := range order {
 		if err := e.sendRecords(ctx, st, r, byRoute[r]); err != nil {
 			if consumererror.IsPermanent(err) {
 				return err
 			}
-			rem := remaining(ld, st.done)
-			if rem.LogRecordCount() == 0 {
+			if retryErr == nil {
+				retryErr = err
+			}
+			if ctx.Err() != nil {
 				break
 			}
-			return consumererror.NewLogs(err, rem)
+		}
+	}
+	if retryErr != nil {
+		if rem := remaining(ld, st.done); rem.LogRecordCount() > 0 {
+			return consumererror.NewLogs(retryErr, rem)
 		}
 	}
 	if len(st.permErrs) > 0 {
@@ -386,10 +400,13 @@ var configErrorCodes = map[string]bool{
 func (e *dcrExporter) deliver(ctx context.Context, st *pushState, r route, idxs []int, body []byte, rawLen int) error {
 	res := e.post(ctx, r, body, rawLen)
 	if res.err != nil {
-		if res.permanent {
+		switch {
+		case res.permanent:
 			st.kill(r, res.err)
 			e.markDone(st, idxs)
 			return nil
+		case res.refused:
+			e.inc.fail(r, res.err)
 		}
 		return res.err
 	}
@@ -398,9 +415,19 @@ func (e *dcrExporter) deliver(ctx context.Context, st *pushState, r route, idxs 
 	case s >= 200 && s < 300:
 		e.count(ctx, "success", s)
 		e.markDone(st, idxs)
-		st.accepted[r] += len(idxs)
+		e.inc.ok(r)
 		e.tb.AzureMonitorDcrRecordsSent.Add(ctx, int64(len(idxs)))
 		return nil
+	case isDestinationRefusal(res):
+		// Not the rows' fault: wait it out with back-pressure; the records stay queued.
+		outcome := "refused"
+		if s == http.StatusUnauthorized {
+			outcome = "unauthorized"
+		}
+		e.count(ctx, outcome, s)
+		err := e.describe(r, res)
+		e.inc.fail(r, err)
+		return err
 	case s == http.StatusRequestEntityTooLarge:
 		e.count(ctx, "split", s)
 		if len(idxs) == 1 {
@@ -408,21 +435,17 @@ func (e *dcrExporter) deliver(ctx context.Context, st *pushState, r route, idxs 
 			return nil
 		}
 		return e.split(ctx, st, r, idxs)
-	case s == http.StatusBadRequest && !configErrorCodes[res.code]:
+	case s == http.StatusBadRequest:
+		// A row refused: bisect until the refused rows stand alone, so a row the service would
+		// accept is never dropped. Each bad row costs at most 2·⌈log2 n⌉ extra requests.
 		e.count(ctx, "bad_request", s)
 		if len(idxs) == 1 {
 			st.done[idxs[0]] = true
-			st.refused[r]++
 			e.tb.AzureMonitorDcrRecordsDroppedBad.Add(ctx, 1)
-			e.logger.Warn("Dropping a log record refused by the Logs Ingestion API",
+			e.logger.Error("Dropping a log record refused by the Logs Ingestion API",
 				zap.String("error_code", res.code), zap.String("error_message", res.msg),
 				zap.String("request_id", res.requestID),
 				zap.String("dcr_immutable_id", r.dcr), zap.String("stream_name", r.stream))
-			if st.refused[r] >= maxRefusedBeforeGivingUp && st.accepted[r] == 0 {
-				// Every row is refused: the cause is the destination, not the rows. Stop bisecting.
-				st.kill(r, fmt.Errorf("every row sent to DCR %s stream %s was refused (%d in a row, last: 400 %s: %s): check the stream declaration and transformation of the DCR against the columns sent",
-					r.dcr, r.stream, st.refused[r], res.code, res.msg))
-			}
 			return nil
 		}
 		return e.split(ctx, st, r, idxs)
@@ -442,17 +465,11 @@ func (e *dcrExporter) deliver(ctx context.Context, st *pushState, r route, idxs 
 		}
 		return err
 	default:
-		outcome := "permanent"
-		if s == http.StatusUnauthorized {
-			outcome = "unauthorized"
-		}
-		e.count(ctx, outcome, s)
+		// Another 4xx says nothing about the rows: retry with back-off rather than drop.
+		e.count(ctx, "refused", s)
 		err := e.describe(r, res)
-		e.logger.Error("The Logs Ingestion API refused a request; dropping the records of this destination",
-			zap.Error(err), zap.String("request_id", res.requestID))
-		st.kill(r, err)
-		e.markDone(st, idxs)
-		return nil
+		e.inc.fail(r, err)
+		return err
 	}
 }
 
@@ -484,7 +501,7 @@ func (e *dcrExporter) describe(r route, res postResult) error {
 	case res.status == http.StatusBadRequest:
 		return fmt.Errorf("request refused: %s", svc)
 	default:
-		return fmt.Errorf("request refused with a non-retryable status: %s", svc)
+		return fmt.Errorf("request refused; retried with back-off until accepted: %s", svc)
 	}
 }
 
@@ -496,7 +513,8 @@ type postResult struct {
 	code, msg string
 	requestID string
 	err       error // no answer (network) or no token
-	permanent bool  // err is a configuration error (e.g. the STS refused the credential)
+	permanent bool  // err can never succeed (the request cannot be built)
+	refused   bool  // err is Entra ID refusing the credential: waited out like a 403
 }
 
 func (e *dcrExporter) post(ctx context.Context, r route, body []byte, rawLen int) postResult {
@@ -555,7 +573,7 @@ func (e *dcrExporter) tokenError(err error) postResult {
 	var afe *azidentity.AuthenticationFailedError
 	if errors.As(err, &afe) && afe.RawResponse != nil {
 		if s := afe.RawResponse.StatusCode; s == http.StatusBadRequest || s == http.StatusUnauthorized || s == http.StatusForbidden || s == http.StatusNotFound {
-			return postResult{err: fmt.Errorf("Entra ID refused the credential (check auth::tenant_id, auth::client_id and the secret/certificate/federated token): %w", err), permanent: true}
+			return postResult{err: fmt.Errorf("Entra ID refused the credential (check auth::tenant_id, auth::client_id and the secret/certificate/federated token; a rotated secret must be updated in the configuration): %w", err), refused: true}
 		}
 	}
 	return postResult{err: fmt.Errorf("acquiring an Entra ID token: %w", err)}

@@ -3,15 +3,18 @@ package azuremonitordcrexporter
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/logsingestion"
@@ -185,54 +188,51 @@ func TestRecordTooLargeAlone(t *testing.T) {
 	assert.Zero(t, emu.Stats().RequestsByStatus[413])
 }
 
-func TestPermanentErrors(t *testing.T) {
+// TestDestinationRefusalsAreWaitedOut: a missing role, an unknown DCR or stream, a refused
+// secret or scope are incidents of the destination, not of the rows. Nothing is dropped: the
+// start goes on (status and an error log say what to fix) and a push returns every record for
+// retry after one request.
+func TestDestinationRefusalsAreWaitedOut(t *testing.T) {
 	emu := startEmulator(t, func(o *logsingestion.Options) {
 		o.Publishers = map[string][]string{otherDCR: {"someone-else"}}
 	})
 	cases := []struct {
 		name, dcr, stream, want string
+		mod                     func(*Config)
 	}{
-		{"forbidden", otherDCR, otherStrm, `assign the role "Monitoring Metrics Publisher"`},
-		{"unknown dcr", "dcr-00000000000000000000000000000099", testStream, "check dcr_immutable_id"},
-		{"invalid stream", testDCR, "Custom-Nope_CL", "is not declared in DCR"},
+		{"forbidden", otherDCR, otherStrm, `assign the role "Monitoring Metrics Publisher"`, nil},
+		{"unknown dcr", "dcr-00000000000000000000000000000099", testStream, "check dcr_immutable_id", nil},
+		{"invalid stream", testDCR, "Custom-Nope_CL", "is not declared in DCR", nil},
+		{"bad secret", testDCR, testStream, "Entra ID refused the credential", func(c *Config) { c.Auth.ClientSecret = "wrong" }},
+		{"wrong scope", testDCR, testStream, "AADSTS70011", func(c *Config) { c.Auth.Scope = "https://management.azure.com/.default" }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := emulatorConfig(emu)
 			cfg.DCRImmutableID, cfg.StreamName = c.dcr, c.stream
-			_, err := startRaw(t, cfg)
-			require.ErrorContains(t, err, "startup check failed")
-			require.ErrorContains(t, err, c.want)
+			if c.mod != nil {
+				c.mod(cfg)
+			}
+			e := mustStartRaw(t, cfg) // the start never fails on a refusal
+			ev := e.status.last()
+			require.NotNil(t, ev, "the startup check reports a status")
+			assert.Equal(t, componentstatus.StatusRecoverableError, ev.Status())
+			require.ErrorContains(t, ev.Err(), c.want)
+			assert.Positive(t, e.logs.FilterLevelExact(zap.ErrorLevel).FilterMessageSnippet("nothing is dropped").Len())
 
-			cfg.StartupCheck = false
-			e := mustStartRaw(t, cfg)
 			before := emu.Stats().Requests
-			err = e.pushLogs(context.Background(), genLogs(2000, 1024, "p"))
+			err := e.pushLogs(context.Background(), genLogs(2000, 1024, "p"))
 			require.Error(t, err)
-			assert.True(t, consumererror.IsPermanent(err))
+			assert.False(t, consumererror.IsPermanent(err), "a destination refusal is retried, never dropped")
 			assert.ErrorContains(t, err, c.want)
-			assert.Equal(t, 1, emu.Stats().Requests-before, "a destination error stops that destination after one request")
+			var le consumererror.Logs
+			require.ErrorAs(t, err, &le)
+			assert.Equal(t, 2000, le.Data().LogRecordCount(), "every record goes back to the retry")
+			assert.LessOrEqual(t, emu.Stats().Requests-before, 1, "one request finds the destination refusing")
 		})
 	}
-	t.Run("bad secret", func(t *testing.T) {
-		cfg := emulatorConfig(emu)
-		cfg.Auth.ClientSecret = "wrong"
-		_, err := startRaw(t, cfg)
-		require.ErrorContains(t, err, "Entra ID refused the credential")
-		cfg.StartupCheck = false
-		e := mustStartRaw(t, cfg)
-		err = e.pushLogs(context.Background(), genLogs(10, 100, "q"))
-		assert.True(t, consumererror.IsPermanent(err))
-	})
-	t.Run("wrong scope", func(t *testing.T) {
-		cfg := emulatorConfig(emu)
-		cfg.Auth.Scope = "https://management.azure.com/.default"
-		_, err := startRaw(t, cfg)
-		require.ErrorContains(t, err, "AADSTS70011")
-	})
 	t.Run("good and bad destinations in one batch", func(t *testing.T) {
-		cfg := emulatorConfig(emu)
-		e := mustStartRaw(t, cfg)
+		e := mustStartRaw(t, emulatorConfig(emu))
 		ld := genLogs(20, 200, "m")
 		lrs := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
 		for i := 0; i < 5; i++ {
@@ -240,9 +240,44 @@ func TestPermanentErrors(t *testing.T) {
 		}
 		before := len(emu.Rows(testDCR, testStream))
 		err := e.pushLogs(context.Background(), ld)
-		assert.True(t, consumererror.IsPermanent(err))
+		require.Error(t, err)
+		assert.False(t, consumererror.IsPermanent(err))
+		var le consumererror.Logs
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, 5, le.Data().LogRecordCount(), "only the refused destination's records are retried")
 		assert.Len(t, emu.Rows(testDCR, testStream), before+15)
 	})
+}
+
+// TestIncidentLosesNothing walks through a 403, a 404 for the DCR and a rotated client secret,
+// then the recovery: every record is stored exactly once and the status returns to OK.
+func TestIncidentLosesNothing(t *testing.T) {
+	emu := startEmulator(t, nil)
+	e := mustStartRaw(t, emulatorConfig(emu))
+	pending := genLogs(300, 400, "inc")
+	for _, f := range []logsingestion.Faults{{Forbidden: true}, {DCRNotFound: true}, {RefuseClientSecret: true}} {
+		emu.SetFaults(f)
+		emu.RevokeTokens() // so the refused secret is actually asked for
+		time.Sleep(1100 * time.Millisecond)
+		err := e.pushLogs(context.Background(), pending)
+		require.Error(t, err)
+		require.False(t, consumererror.IsPermanent(err), "%+v: %v", f, err)
+		var le consumererror.Logs
+		require.ErrorAs(t, err, &le)
+		pending = le.Data()
+		assert.Equal(t, componentstatus.StatusRecoverableError, e.status.last().Status())
+	}
+	assert.Equal(t, 300, pending.LogRecordCount())
+	assert.Zero(t, emu.RowCount())
+	emu.SetFaults(logsingestion.Faults{})
+	require.NoError(t, e.pushLogs(context.Background(), pending))
+	got := ids(emu.Rows(testDCR, testStream))
+	assert.Len(t, got, 300)
+	for id, n := range got {
+		require.Equal(t, 1, n, id)
+	}
+	assert.Equal(t, componentstatus.StatusOK, e.status.last().Status())
+	assert.Equal(t, 1, e.logs.FilterMessageSnippet("accepts requests again").Len())
 }
 
 func TestUnauthorizedRefreshesTokenOnce(t *testing.T) {
@@ -326,17 +361,40 @@ func TestAuxiliaryTableMode(t *testing.T) {
 	assert.Positive(t, emu.Stats().ErrorsByCode["RecordsTimeRangeIsMoreThan30Minutes"])
 }
 
-func TestEveryRowRefusedStopsBisecting(t *testing.T) {
-	emu := startEmulator(t, func(o *logsingestion.Options) {
-		o.Faults.RejectRow = func(map[string]any) bool { return true }
-	})
-	e := mustStartRaw(t, emulatorConfig(emu))
-	err := e.pushLogs(context.Background(), genLogs(5000, 1024, "all"))
-	require.Error(t, err)
-	assert.True(t, consumererror.IsPermanent(err))
-	assert.ErrorContains(t, err, "every row sent to DCR")
-	assert.Less(t, emu.Stats().RequestsByStatus[400], 200, "no request storm")
-	assert.Zero(t, emu.RowCount())
+// TestBisectionKeepsEveryGoodRow: rows refused with 400 are isolated by bisection and only they
+// are dropped, however many there are. The cost is bounded by 1 + 2·b·⌈log2 n⌉ requests for b bad
+// rows among n (each bad row fails at most one request per level of the bisection tree).
+func TestBisectionKeepsEveryGoodRow(t *testing.T) {
+	const n = 1024
+	cases := []struct {
+		name string
+		bad  func(i int) bool
+		nBad int
+	}{
+		{"16 bad rows at the head", func(i int) bool { return i < 16 }, 16},
+		{"16 bad rows spread evenly (worst case)", func(i int) bool { return i%64 == 0 }, 16},
+		{"every row bad", func(int) bool { return true }, n},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			emu := startEmulator(t, func(o *logsingestion.Options) {
+				o.Faults.RejectRow = func(row map[string]any) bool {
+					var i int
+					_, err := fmt.Sscanf(row["id"].(string), "b-%d", &i)
+					return err == nil && c.bad(i)
+				}
+			})
+			e := mustStartRaw(t, emulatorConfig(emu))
+			require.NoError(t, e.pushLogs(context.Background(), genLogs(n, 300, "b")))
+			got := ids(emu.Rows(testDCR, testStream))
+			assert.Len(t, got, n-c.nBad, "every good row is stored")
+			assertCounter(t, e.tel, "otelcol_azure_monitor_dcr_records_dropped_bad", int64(c.nBad))
+			requests := emu.Stats().Requests - 1 // minus the startup check
+			bound := 1 + 2*c.nBad*int(math.Ceil(math.Log2(n)))
+			assert.LessOrEqual(t, requests, min(bound, 2*n-1))
+			t.Logf("%d bad of %d rows: %d requests (bound %d)", c.nBad, n, requests, min(bound, 2*n-1))
+		})
+	}
 }
 
 func TestSlowResponseTimesOutAndRetries(t *testing.T) {

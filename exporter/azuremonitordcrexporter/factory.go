@@ -34,8 +34,8 @@ func createDefaultConfig() component.Config {
 		ClientConfig:  client,
 		APIVersion:    defaultAPIVersion,
 		Auth:          AuthConfig{Cloud: CloudPublic},
-		QueueConfig:   configoptional.Some(exporterhelper.NewDefaultQueueConfig()),
-		BackOffConfig: configretry.NewDefaultBackOffConfig(),
+		QueueConfig:   configoptional.Some(defaultQueueConfig()),
+		BackOffConfig: defaultBackOffConfig(),
 		TimeGenerated: TimeGeneratedConfig{Column: "TimeGenerated", Source: TimeSourceAuto},
 		Columns:       ColumnsConfig{StringBody: "RawData"},
 
@@ -44,6 +44,26 @@ func createDefaultConfig() component.Config {
 		CompressionLevel:     defaultCompressionLevel,
 		StartupCheck:         true,
 	}
+}
+
+// defaultQueueConfig makes the defaults at-least-once without a persistent queue: a push
+// returns only once the service accepted its records (wait_for_result), so a polling receiver
+// checkpoints nothing that is only in memory, and a full queue applies back-pressure instead of
+// refusing data. With `storage` set (a persistent queue) wait_for_result defaults to false: the
+// queue on disk then covers the records (see Config.Unmarshal).
+func defaultQueueConfig() exporterhelper.QueueBatchConfig {
+	q := exporterhelper.NewDefaultQueueConfig()
+	q.WaitForResult = true
+	q.BlockOnOverflow = true
+	return q
+}
+
+// defaultBackOffConfig retries until the service accepts (max_elapsed_time 0): an Azure-side
+// incident of any length is waited out, with back-pressure, rather than ending in a drop.
+func defaultBackOffConfig() configretry.BackOffConfig {
+	b := configretry.NewDefaultBackOffConfig()
+	b.MaxElapsedTime = 0
+	return b
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {

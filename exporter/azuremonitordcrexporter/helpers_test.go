@@ -6,18 +6,22 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-ccp/otelcol-ccp/exporter/azuremonitordcrexporter/internal/metadata"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/logsingestion"
@@ -67,7 +71,32 @@ func emulatorConfig(emu *logsingestion.Emulator) *Config {
 
 type testExporter struct {
 	*dcrExporter
-	tel *componenttest.Telemetry
+	tel    *componenttest.Telemetry
+	status *statusHost
+	logs   *observer.ObservedLogs
+}
+
+// statusHost records the component status events reported to it.
+type statusHost struct {
+	component.Host
+	mu     sync.Mutex
+	events []*componentstatus.Event
+}
+
+func (h *statusHost) Report(ev *componentstatus.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, ev)
+}
+
+// last is the latest status event (nil when none was reported).
+func (h *statusHost) last() *componentstatus.Event {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.events) == 0 {
+		return nil
+	}
+	return h.events[len(h.events)-1]
 }
 
 // startRaw builds and starts the exporter core without exporterhelper, to call pushLogs directly.
@@ -77,13 +106,16 @@ func startRaw(t testing.TB, cfg *Config) (*testExporter, error) {
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 	set := exportertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
+	core, logs := observer.New(zap.DebugLevel)
+	set.Logger = zap.New(core)
 	e, err := newExporter(cfg, set)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = e.shutdown(context.Background()) })
-	if err := e.start(context.Background(), componenttest.NewNopHost()); err != nil {
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	if err := e.start(context.Background(), host); err != nil {
 		return nil, err
 	}
-	return &testExporter{dcrExporter: e, tel: tel}, nil
+	return &testExporter{dcrExporter: e, tel: tel, status: host, logs: logs}, nil
 }
 
 func mustStartRaw(t testing.TB, cfg *Config) *testExporter {

@@ -109,6 +109,24 @@ type Faults struct {
 	RejectRow func(row map[string]any) bool
 	// Seed seeds the random choices of the rates (0: fixed default seed).
 	Seed uint64
+
+	// Destination incidents, as they happen in Azure. They last until the next SetFaults.
+	// DCRNotFound answers authenticated requests 404 NotFound, as for a DCR being redeployed.
+	DCRNotFound bool
+	// Forbidden answers authenticated requests 403 OperationFailed, as for a role assignment
+	// not yet propagated (Azure: up to 30 minutes) or removed.
+	Forbidden bool
+	// RefuseClientSecret makes the STS refuse the registered client secret with 401
+	// invalid_client AADSTS7000215, as after a rotation. Tokens already issued stay valid
+	// (call RevokeTokens too to force a new token request).
+	RefuseClientSecret bool
+}
+
+// incidentFaults reads the destination-incident faults.
+func (e *Emulator) incidentFaults() (notFound, forbidden, refuseSecret bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.faults.DCRNotFound, e.faults.Forbidden, e.faults.RefuseClientSecret
 }
 
 // Emulator is a running emulator. Its methods are safe for concurrent use.

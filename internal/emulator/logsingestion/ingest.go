@@ -114,14 +114,15 @@ func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []strin
 	rec.Principal = claims.AppID
 
 	// 4. DCR lookup.
+	notFound, forbidden, _ := e.incidentFaults()
 	streams, ok := e.opts.DCRs[dcr]
-	if !ok {
+	if !ok || notFound {
 		e.fail(w, rec, http.StatusNotFound, "NotFound", fmt.Sprintf("Data collection rule with immutable Id '%s' not found.", dcr))
 		return
 	}
 	// 5. Authorization.
-	if e.opts.Publishers != nil {
-		if allowed, restricted := e.opts.Publishers[dcr]; restricted && !slices.Contains(allowed, claims.AppID) {
+	if e.opts.Publishers != nil || forbidden {
+		if allowed, restricted := e.opts.Publishers[dcr]; forbidden || (restricted && !slices.Contains(allowed, claims.AppID)) {
 			e.fail(w, rec, http.StatusForbidden, "OperationFailed", fmt.Sprintf(
 				"The authentication token provided does not have access to ingest data for the data collection rule with immutable Id '%s' PipelineAccessResult: AccessGranted: False, IsRbacPresent: False, IsDcrDceBindingValid: , DcrArmId: , Message: Required authorization action was not found for tenantId %s objectId %s on resourceId %s ConfigurationId: %s.",
 				dcr, claims.Tid, claims.Oid, dcr, dcr))

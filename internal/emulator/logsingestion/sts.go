@@ -146,7 +146,8 @@ func (e *Emulator) serveToken(w http.ResponseWriter, r *http.Request, tenant str
 	switch {
 	case secret != "":
 		kind = "client_secret"
-		if e.opts.ClientSecret == "" || secret != e.opts.ClientSecret {
+		_, _, refuse := e.incidentFaults()
+		if e.opts.ClientSecret == "" || secret != e.opts.ClientSecret || refuse {
 			e.stsError(w, http.StatusUnauthorized, "invalid_client",
 				fmt.Sprintf("AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", clientID), 7000215)
 			return

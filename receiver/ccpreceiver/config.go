@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
+
+	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
 )
 
 // Config is the ccp receiver's configuration. A poller comes either inline (polling_config,
@@ -48,6 +50,13 @@ type Config struct {
 	ConsumeBatchSize int `mapstructure:"consume_batch_size"`
 	// MaxRetryBackoff caps the wait between retries of a failed window.
 	MaxRetryBackoff time.Duration `mapstructure:"max_retry_backoff"`
+	// MaxCatchUp bounds how far behind real time polling may be: a checkpoint (or a window that
+	// keeps failing) older than now − MaxCatchUp resumes at now − MaxCatchUp, because vendors
+	// keep events only for so long. The gap is an error log and a skip metric. 0 = no bound.
+	// Never shorter than the initial lookback.
+	MaxCatchUp time.Duration `mapstructure:"max_catch_up"`
+	// MaxEventsPerPage refuses (never truncates) a page with more events, naming this key.
+	MaxEventsPerPage int `mapstructure:"max_events_per_page"`
 
 	// Client holds the standard HTTP client settings (tls, proxy, timeout, headers).
 	Client confighttp.ClientConfig `mapstructure:"client"`
@@ -93,6 +102,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ConsumeBatchSize < 0 {
 		errs = append(errs, fmt.Errorf("consume_batch_size: %d must not be negative (0 = whole pages)", c.ConsumeBatchSize))
+	}
+	if c.MaxCatchUp < 0 {
+		errs = append(errs, fmt.Errorf("max_catch_up: %s must not be negative (default 24h; 0 = no bound)", c.MaxCatchUp))
+	}
+	if c.MaxEventsPerPage <= 0 {
+		errs = append(errs, fmt.Errorf("max_events_per_page: %d must be positive (default %d)", c.MaxEventsPerPage, poller.DefaultMaxEventsPerPage))
 	}
 	if c.MaxRetryBackoff <= 0 {
 		errs = append(errs, fmt.Errorf("max_retry_backoff: %s must be positive (default 1h)", c.MaxRetryBackoff))

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
 
+	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/metadata"
 )
 
@@ -28,6 +29,8 @@ func createDefaultConfig() component.Config {
 		DefaultTimeFormat: "yyyy-MM-ddTHH:mm:ssZ",
 		OffsetMode:        "count",
 		MaxRetryBackoff:   time.Hour,
+		MaxCatchUp:        24 * time.Hour,
+		MaxEventsPerPage:  poller.DefaultMaxEventsPerPage,
 		Client:            client,
 	}
 }

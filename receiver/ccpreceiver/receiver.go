@@ -46,6 +46,7 @@ type ccpReceiver struct {
 	engine *poller.Engine
 	steps  *nested.Runner // nil without nested steps
 	attrs  pcommon.Map    // connector attributes copied onto every record
+	name   string         // the connector's label (ccp.connector)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -129,12 +130,15 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 		HTTPClient:        httpClient,
 		Auth:              authn,
 		Logger:            r.log,
-		Observer:          &observer{tb: r.tb},
+		Observer:          &observer{tb: r.tb, skipped: r.skipped},
 		MaxBodySize:       r.cfg.MaxBodySize,
 		MaxPages:          r.cfg.MaxPagesPerWindow,
+		MaxEventsPerPage:  r.cfg.MaxEventsPerPage,
 		DefaultTimeFormat: r.cfg.DefaultTimeFormat,
 		OffsetMode:        r.cfg.OffsetMode,
 		OffsetSendZero:    r.cfg.OffsetSendZero,
+		// Parent pages and nested child calls share the connector's rateLimitQPS.
+		Limiter: ratelimit.New(loaded.def.Request.RateLimitQPS),
 	}
 	r.engine, err = poller.New(loaded.def, engineOpts)
 	if err != nil {
@@ -152,6 +156,7 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 		}
 	}
 
+	r.name = name
 	r.attrs = pcommon.NewMap()
 	r.attrs.PutStr(ccpattr.Connector, name)
 	if v := loaded.def.DataType; v != "" {
@@ -234,19 +239,25 @@ func (r *ccpReceiver) run(ctx context.Context) {
 		Size:  time.Duration(q.QueryWindowInMin) * time.Minute,
 		Delay: time.Duration(q.QueryWindowDelayInMin) * time.Minute,
 	}
+	lookback := r.cfg.InitialLookback
+	if lookback == 0 && q.FirstWindowBackfillInMin > 0 {
+		lookback = time.Duration(q.FirstWindowBackfillInMin) * time.Minute
+	}
 	start := r.state.WindowEnd
 	if r.fresh {
-		lookback := r.cfg.InitialLookback
-		if lookback == 0 && q.FirstWindowBackfillInMin > 0 {
-			lookback = time.Duration(q.FirstWindowBackfillInMin) * time.Minute
-		}
 		start = sched.FirstStart(time.Now(), lookback)
 		r.log.Info("no checkpoint; starting", zap.Time("first_window_start", start))
 	} else {
 		r.log.Info("resuming from checkpoint", zap.Time("window_start", start))
 	}
+	// The catch-up bound is never shorter than the lookback the user asked for.
+	maxCatchUp := r.cfg.MaxCatchUp
+	if maxCatchUp > 0 {
+		maxCatchUp = max(maxCatchUp, lookback)
+	}
 	failures := 0
 	for ctx.Err() == nil {
+		start = r.catchUp(ctx, sched, start, maxCatchUp, time.Now())
 		w, wait := sched.Next(start, time.Now())
 		if wait > 0 {
 			if ratelimit.Sleep(ctx, wait) != nil {
@@ -300,6 +311,38 @@ func (r *ccpReceiver) run(ctx context.Context) {
 	}
 }
 
+// catchUp moves start forward to now − maxCatchUp when it is older: a vendor keeps events only
+// for so long, so a checkpoint (or a window failing for days) older than that could never catch
+// up. The gap is skipped loudly: an error log with its bounds and a max_catch_up skip metric.
+func (r *ccpReceiver) catchUp(ctx context.Context, sched window.Schedule, start time.Time, maxCatchUp time.Duration, now time.Time) time.Time {
+	if maxCatchUp <= 0 {
+		return start
+	}
+	floor := sched.FirstStart(now, maxCatchUp)
+	if !start.Before(floor) {
+		return start
+	}
+	r.log.Error("polling is further behind than max_catch_up; the gap is skipped and its events are not collected (raise max_catch_up to keep them, if the vendor still holds them)",
+		zap.Time("gap_start", start), zap.Time("gap_end", floor), zap.Duration("gap", floor.Sub(start)),
+		zap.Duration("max_catch_up", maxCatchUp))
+	r.countSkip(ctx, "max_catch_up")
+	r.state.Partial = nil
+	return floor
+}
+
+// skipped is the engine's and the nested runner's report of data skipped on purpose (a page
+// cap, a child-call budget): an error log naming the window plus the skip metric.
+func (r *ccpReceiver) skipped(reason, detail string) {
+	r.log.Error("data skipped: "+detail, zap.String("reason", reason),
+		zap.Time("window_start", r.window.Start), zap.Time("window_end", r.window.End))
+	r.countSkip(context.Background(), reason)
+}
+
+func (r *ccpReceiver) countSkip(ctx context.Context, reason string) {
+	r.tb.CcpDataSkipped.Add(ctx, 1, metric.WithAttributes(
+		attribute.String("connector", r.name), attribute.String("reason", reason)))
+}
+
 func (r *ccpReceiver) retryDelay(failures int) time.Duration {
 	d := 5 * time.Second << min(failures-1, 20)
 	if d > r.cfg.MaxRetryBackoff || d <= 0 {
@@ -310,8 +353,9 @@ func (r *ccpReceiver) retryDelay(failures int) time.Duration {
 
 func (r *ccpReceiver) reportFailure(w window.Window, err error, failures int) {
 	fields := []zap.Field{zap.Time("window_start", w.Start), zap.Time("window_end", w.End), zap.Int("attempt", failures), zap.Error(err)}
+	r.tb.CcpWindowFailures.Add(context.Background(), 1)
 	if failures == 1 || failures%10 == 0 {
-		r.log.Warn("polling the window failed; it will be retried and not skipped", fields...)
+		r.log.Error("polling the window failed; it will be retried and not skipped", fields...)
 	} else {
 		r.log.Debug("polling the window failed again", fields...)
 	}
@@ -380,8 +424,12 @@ func (r *ccpReceiver) consume(ctx context.Context, events []string, page int) er
 		if !consumererror.IsPermanent(err) {
 			return fmt.Errorf("pipeline refused page %d: %w", page, err)
 		}
+		// Retrying a permanent refusal would stall the connector forever: drop, loudly.
 		r.log.Error("the pipeline permanently refused records; they are dropped",
-			zap.Int("records", len(events)), zap.Error(err))
+			zap.Int("records", len(events)), zap.Int("page", page),
+			zap.Time("window_start", r.window.Start), zap.Time("window_end", r.window.End), zap.Error(err))
+		r.tb.CcpRecordsDropped.Add(ctx, int64(len(events)))
+		return nil
 	}
 	r.tb.CcpEvents.Add(ctx, int64(len(events)))
 	return nil
@@ -411,7 +459,13 @@ func (r *ccpReceiver) toLogs(events []string) plog.Logs {
 }
 
 // observer forwards engine counters to the receiver's telemetry.
-type observer struct{ tb *metadata.TelemetryBuilder }
+type observer struct {
+	tb      *metadata.TelemetryBuilder
+	skipped func(reason, detail string)
+}
+
+// Skipped implements poller.SkipObserver.
+func (o *observer) Skipped(reason, detail string) { o.skipped(reason, detail) }
 
 func (o *observer) Request(class string) {
 	o.tb.CcpRequests.Add(context.Background(), 1, metric.WithAttributes(attribute.String("status_class", class)))

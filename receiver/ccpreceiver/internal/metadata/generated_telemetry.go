@@ -23,18 +23,21 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter            metric.Meter
-	mu               sync.Mutex
-	registrations    []metric.Registration
-	CcpEvents        metric.Int64Counter
-	CcpLastSuccess   metric.Float64Gauge
-	CcpPages         metric.Int64Counter
-	CcpRequests      metric.Int64Counter
-	CcpResponseBytes metric.Int64Counter
-	CcpRetries       metric.Int64Counter
-	CcpThrottles     metric.Int64Counter
-	CcpWindowLag     metric.Float64Gauge
-	CcpWindows       metric.Int64Counter
+	meter             metric.Meter
+	mu                sync.Mutex
+	registrations     []metric.Registration
+	CcpDataSkipped    metric.Int64Counter
+	CcpEvents         metric.Int64Counter
+	CcpLastSuccess    metric.Float64Gauge
+	CcpPages          metric.Int64Counter
+	CcpRecordsDropped metric.Int64Counter
+	CcpRequests       metric.Int64Counter
+	CcpResponseBytes  metric.Int64Counter
+	CcpRetries        metric.Int64Counter
+	CcpThrottles      metric.Int64Counter
+	CcpWindowFailures metric.Int64Counter
+	CcpWindowLag      metric.Float64Gauge
+	CcpWindows        metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -66,9 +69,15 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.CcpDataSkipped, err = builder.meter.Int64Counter(
+		"otelcol_ccp_data_skipped",
+		metric.WithDescription("Times data was skipped on purpose, by reason (max_catch_up, max_pages_per_window, nested_child_budget); each is an error log naming the connector and window. [Development]"),
+		metric.WithUnit("{skip}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.CcpEvents, err = builder.meter.Int64Counter(
 		"otelcol_ccp_events",
-		metric.WithDescription("Events extracted and handed to the pipeline. [Development]"),
+		metric.WithDescription("Events handed to the pipeline and accepted by it (records it refused permanently count in ccp_records_dropped instead). [Development]"),
 		metric.WithUnit("{event}"),
 	)
 	errs = errors.Join(errs, err)
@@ -82,6 +91,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_ccp_pages",
 		metric.WithDescription("Response pages handed to the pipeline. [Development]"),
 		metric.WithUnit("{page}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CcpRecordsDropped, err = builder.meter.Int64Counter(
+		"otelcol_ccp_records_dropped",
+		metric.WithDescription("Records the pipeline refused permanently; they are dropped, not delivered (each drop is an error log naming the window). [Development]"),
+		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.CcpRequests, err = builder.meter.Int64Counter(
@@ -106,6 +121,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_ccp_throttles",
 		metric.WithDescription("Responses with status 429 (throttled by the API). [Development]"),
 		metric.WithUnit("{response}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CcpWindowFailures, err = builder.meter.Int64Counter(
+		"otelcol_ccp_window_failures",
+		metric.WithDescription("Failed attempts at polling a window; the window is retried, never skipped (until it is older than max_catch_up). [Development]"),
+		metric.WithUnit("{attempt}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.CcpWindowLag, err = builder.meter.Float64Gauge(

@@ -21,10 +21,26 @@ func NewSettings(tt *componenttest.Telemetry) receiver.Settings {
 	return set
 }
 
+func AssertEqualCcpDataSkipped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_ccp_data_skipped",
+		Description: "Times data was skipped on purpose, by reason (max_catch_up, max_pages_per_window, nested_child_budget); each is an error log naming the connector and window. [Development]",
+		Unit:        "{skip}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_ccp_data_skipped")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualCcpEvents(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_ccp_events",
-		Description: "Events extracted and handed to the pipeline. [Development]",
+		Description: "Events handed to the pipeline and accepted by it (records it refused permanently count in ccp_records_dropped instead). [Development]",
 		Unit:        "{event}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
@@ -63,6 +79,22 @@ func AssertEqualCcpPages(t *testing.T, tt *componenttest.Telemetry, dps []metric
 		},
 	}
 	got, err := tt.GetMetric("otelcol_ccp_pages")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualCcpRecordsDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_ccp_records_dropped",
+		Description: "Records the pipeline refused permanently; they are dropped, not delivered (each drop is an error log naming the window). [Development]",
+		Unit:        "{record}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_ccp_records_dropped")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
@@ -127,6 +159,22 @@ func AssertEqualCcpThrottles(t *testing.T, tt *componenttest.Telemetry, dps []me
 		},
 	}
 	got, err := tt.GetMetric("otelcol_ccp_throttles")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualCcpWindowFailures(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_ccp_window_failures",
+		Description: "Failed attempts at polling a window; the window is retried, never skipped (until it is older than max_catch_up). [Development]",
+		Unit:        "{attempt}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_ccp_window_failures")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

@@ -19,15 +19,21 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.CcpDataSkipped.Add(context.Background(), 1)
 	tb.CcpEvents.Add(context.Background(), 1)
 	tb.CcpLastSuccess.Record(context.Background(), 1)
 	tb.CcpPages.Add(context.Background(), 1)
+	tb.CcpRecordsDropped.Add(context.Background(), 1)
 	tb.CcpRequests.Add(context.Background(), 1)
 	tb.CcpResponseBytes.Add(context.Background(), 1)
 	tb.CcpRetries.Add(context.Background(), 1)
 	tb.CcpThrottles.Add(context.Background(), 1)
+	tb.CcpWindowFailures.Add(context.Background(), 1)
 	tb.CcpWindowLag.Record(context.Background(), 1)
 	tb.CcpWindows.Add(context.Background(), 1)
+	AssertEqualCcpDataSkipped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpEvents(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -35,6 +41,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpPages(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCcpRecordsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpRequests(t, testTel,
@@ -47,6 +56,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpThrottles(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCcpWindowFailures(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpWindowLag(t, testTel,

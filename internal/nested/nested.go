@@ -616,6 +616,13 @@ func replacePlaceholders(s string, row Row, used []string, esc func(string) stri
 // urlSafe percent-encodes what cannot stand in a URL (controls, space, non-ASCII, "<>\^`{|}#
 // and a '%' that does not start an escape) and keeps the URL delimiters.
 func urlSafe(s string) string {
+	return percentEncode(s, func(c byte) bool {
+		return c > 0x20 && c < 0x7f && strings.IndexByte("\"<>\\^`{|}#%", c) < 0
+	})
+}
+
+// percentEncode writes every byte keep refuses as %XX; an existing %XX escape is kept as is.
+func percentEncode(s string, keep func(c byte) bool) string {
 	const hexd = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -623,12 +630,12 @@ func urlSafe(s string) string {
 		switch {
 		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
 			b.WriteByte(c)
-		case c <= 0x20 || c >= 0x7f || strings.IndexByte("\"<>\\^`{|}#%", c) >= 0:
+		case keep(c):
+			b.WriteByte(c)
+		default:
 			b.WriteByte('%')
 			b.WriteByte(hexd[c>>4])
 			b.WriteByte(hexd[c&15])
-		default:
-			b.WriteByte(c)
 		}
 	}
 	return b.String()

@@ -119,23 +119,10 @@ func substituteURL(s string, row Row, used []string) string {
 // pathSafe percent-encodes everything a path segment may not hold literally (RFC 3986 pchar),
 // '?' and '#' included; '/' stays (a value may name a sub-path) and so does an existing %XX.
 func pathSafe(s string) string {
-	const hexd = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			b.WriteByte(c)
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
-			strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0:
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hexd[c>>4])
-			b.WriteByte(hexd[c&15])
-		}
-	}
-	return b.String()
+	return percentEncode(s, func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0
+	})
 }
 
 // confine reports whether the child request of def may carry credentials: its URL is on the

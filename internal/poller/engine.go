@@ -55,6 +55,24 @@ type SkipObserver interface {
 	Skipped(reason, detail string)
 }
 
+// Trace is one HTTP exchange of the engine, safe to show: the URL has no user info and every
+// query value that holds a secret the request carried is masked.
+type Trace struct {
+	Time     time.Time
+	Method   string
+	URL      string
+	Status   int // 0 when no answer came
+	Duration time.Duration
+	Bytes    int // response body bytes after decompression (0 on failure)
+	Error    string
+}
+
+// TraceObserver is implemented by observers that keep the last requests of a connector (the
+// status page shows them).
+type TraceObserver interface {
+	Traced(Trace)
+}
+
 // ReportSkip tells o about skipped data when it implements SkipObserver.
 func ReportSkip(o Observer, reason, detail string) {
 	if s, ok := o.(SkipObserver); ok {
@@ -391,8 +409,11 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 	if err != nil {
 		return pageResult{}, nil, 0, err
 	}
+	tr := Trace{Time: time.Now(), Method: req.Method}
+	defer e.trace(&tr, req, sent)
 	resp, err := e.client.Do(req)
 	if err != nil {
+		tr.Error = "no answer"
 		e.o.Observer.Request("error")
 		if ctx.Err() != nil {
 			return pageResult{}, nil, 0, ctx.Err()
@@ -404,6 +425,7 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 		resp.Body.Close()
 	}()
 	e.o.Observer.Request(statusClass(resp.StatusCode))
+	tr.Status = resp.StatusCode
 	scrub := e.scrubber(sent)
 	if !e.successCode(resp.StatusCode) {
 		re, wait := e.failure(resp, endpoint, scrub)
@@ -417,6 +439,7 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 		re.Msg = scrub(re.Msg)
 	}
 	pg.reqURL = fullURL
+	tr.Bytes = pg.bytes
 	return pg, events, 0, err
 }
 
@@ -511,7 +534,7 @@ func (e *Engine) readPage(rctx context.Context, resp *http.Response, endpoint st
 			zap.Int("status", resp.StatusCode), zap.Int("bytes", len(raw)),
 			zap.String("body", excerpt(raw[:min(len(raw), contentLogLen)], len(raw) > contentLogLen, contentLogLen, scrub)))
 	}
-	pg := pageResult{header: resp.Header}
+	pg := pageResult{header: resp.Header, bytes: len(raw)}
 	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(raw)) == 0 {
 		return pg, nil, nil
 	}
@@ -811,6 +834,37 @@ func excerpt(b []byte, cut bool, max int, scrub func(string) string) string {
 		s = s[:max]
 	}
 	return s
+}
+
+// trace hands a finished exchange to a TraceObserver, with a URL safe to show.
+func (e *Engine) trace(tr *Trace, req *http.Request, sent []string) {
+	to, ok := e.o.Observer.(TraceObserver)
+	if !ok {
+		return
+	}
+	tr.Duration = time.Since(tr.Time)
+	tr.URL = maskedURL(req.URL.String(), e.scrubber(sent)) // as sent: after auth added to it
+	to.Traced(*tr)
+}
+
+// maskedURL drops user info and masks every query value the scrubber changes (a secret).
+func maskedURL(raw string, scrub func(string) string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redactURL(raw)
+	}
+	u.User = nil
+	q := u.Query()
+	for k, vs := range q {
+		for i, v := range vs {
+			if scrub(v) != v {
+				vs[i] = "***"
+			}
+		}
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	return scrub(u.String())
 }
 
 // redactURL drops the query string and user info, which may hold credentials.

@@ -19,6 +19,7 @@ type pageResult struct {
 	doc    string // decoded body (JSON), "" when empty; the page's events alias it
 	events int
 	reqURL string
+	bytes  int // body bytes after decompression
 }
 
 // pager walks the pages of one window. start prepares the first request from the persisted

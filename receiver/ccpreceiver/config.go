@@ -57,6 +57,9 @@ type Config struct {
 	MaxCatchUp time.Duration `mapstructure:"max_catch_up"`
 	// MaxEventsPerPage refuses (never truncates) a page with more events, naming this key.
 	MaxEventsPerPage int `mapstructure:"max_events_per_page"`
+	// StallAfter is how long without a completed window makes the watchdog call the connector
+	// stalled; 0 = three windows, at least 15 minutes.
+	StallAfter time.Duration `mapstructure:"stall_after"`
 
 	// Client holds the standard HTTP client settings (tls, proxy, timeout, headers).
 	Client confighttp.ClientConfig `mapstructure:"client"`
@@ -102,6 +105,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ConsumeBatchSize < 0 {
 		errs = append(errs, fmt.Errorf("consume_batch_size: %d must not be negative (0 = whole pages)", c.ConsumeBatchSize))
+	}
+	if c.StallAfter < 0 {
+		errs = append(errs, fmt.Errorf("stall_after: %s must not be negative (0 = three windows, at least 15m)", c.StallAfter))
 	}
 	if c.MaxCatchUp < 0 {
 		errs = append(errs, fmt.Errorf("max_catch_up: %s must not be negative (default 24h; 0 = no bound)", c.MaxCatchUp))

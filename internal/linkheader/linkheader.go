@@ -28,7 +28,7 @@ func nextIn(v string) string {
 		target := strings.TrimSpace(v[lt+1 : lt+gt])
 		rest := v[lt+gt+1:]
 		// Parameters run until the next comma that is outside quotes.
-		params, tail := splitParams(rest)
+		params, tail := splitOutsideQuotes(rest, ',')
 		if hasNextRel(params) && target != "" {
 			return target
 		}
@@ -37,13 +37,14 @@ func nextIn(v string) string {
 	return ""
 }
 
-func splitParams(s string) (params, tail string) {
+// splitOutsideQuotes cuts s at the first sep that is not inside a quoted string.
+func splitOutsideQuotes(s string, sep byte) (head, tail string) {
 	inQuote := false
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '"':
 			inQuote = !inQuote
-		case ',':
+		case sep:
 			if !inQuote {
 				return s[:i], s[i+1:]
 			}
@@ -52,8 +53,14 @@ func splitParams(s string) (params, tail string) {
 	return s, ""
 }
 
+// hasNextRel reports whether the link's rel parameter lists "next". Only the first rel counts:
+// RFC 8288 §3.3 says "The rel parameter MUST NOT appear more than once in a given link-value;
+// occurrences after the first MUST be ignored by parsers", so `<a>; rel="x"; rel="next"` is not
+// a next link. The value is a space-separated list of relation types (`rel="last next"`).
 func hasNextRel(params string) bool {
-	for _, p := range strings.Split(params, ";") {
+	for params != "" {
+		var p string
+		p, params = splitOutsideQuotes(params, ';')
 		k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
 		if !ok || !strings.EqualFold(strings.TrimSpace(k), "rel") {
 			continue
@@ -64,6 +71,7 @@ func hasNextRel(params string) bool {
 				return true
 			}
 		}
+		return false // the first rel decides
 	}
 	return false
 }

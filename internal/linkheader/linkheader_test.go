@@ -14,6 +14,13 @@ func TestNext(t *testing.T) {
 		{"multi-valued rel", `<u2>; rel="last next"`, "u2"},
 		{"comma in quoted param", `<u1>; title="a, b"; rel="prev", <u2>; rel="next"`, "u2"},
 		{"none", `<u1>; rel="prev"`, ""},
+		// RFC 8288 §3.3: "occurrences after the first MUST be ignored by parsers".
+		{"second rel ignored", `<a>; rel="x"; rel="next"`, ""},
+		{"second rel ignored, next link after it", `<a>; rel="x"; rel="next", <b>; rel="next"`, "b"},
+		{"first rel wins over a later one", `<a>; rel="next"; rel="prev"`, "a"},
+		// RFC 8288 §3.3: rel holds relation types separated by spaces (relation-types).
+		{"space-separated list", `<a>; rel="x next"`, "a"},
+		{"semicolon inside a quoted param", `<a>; title="x; rel=next"; rel="prev"`, ""},
 		{"garbage", `rel="next"; <`, ""},
 		{"empty", ``, ""},
 	} {

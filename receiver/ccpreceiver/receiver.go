@@ -23,6 +23,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/checkpoint"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/connstate"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
@@ -47,6 +48,8 @@ type ccpReceiver struct {
 	steps  *nested.Runner // nil without nested steps
 	attrs  pcommon.Map    // connector attributes copied onto every record
 	name   string         // the connector's label (ccp.connector)
+	reg    *connstate.Registry
+	conn   *connstate.Connector // this connector in the registry health and the status page read
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -70,7 +73,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*ccpRe
 	if err != nil {
 		return nil, err
 	}
-	return &ccpReceiver{set: set, cfg: cfg, next: next, log: set.Logger, obs: obs, tb: tb}, nil
+	return &ccpReceiver{set: set, cfg: cfg, next: next, log: set.Logger, obs: obs, tb: tb, reg: connstate.Default()}, nil
 }
 
 // Start loads the definition, builds the HTTP client, auth and engine, restores the
@@ -93,8 +96,11 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 	for _, w := range loaded.def.Warnings {
 		r.log.Warn(w)
 	}
+	r.name = name
+	r.conn = r.reg.Register(r.identity())
 	if !loaded.def.IsActive {
 		r.log.Warn("the definition sets isActive: false; the receiver does not poll")
+		r.conn.SetDisabled("the definition sets isActive: false")
 		return nil
 	}
 
@@ -130,7 +136,7 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 		HTTPClient:        httpClient,
 		Auth:              authn,
 		Logger:            r.log,
-		Observer:          &observer{tb: r.tb, skipped: r.skipped},
+		Observer:          &observer{tb: r.tb, skipped: r.skipped, conn: r.conn},
 		MaxBodySize:       r.cfg.MaxBodySize,
 		MaxPages:          r.cfg.MaxPagesPerWindow,
 		MaxEventsPerPage:  r.cfg.MaxEventsPerPage,
@@ -156,7 +162,6 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 		}
 	}
 
-	r.name = name
 	r.attrs = pcommon.NewMap()
 	r.attrs.PutStr(ccpattr.Connector, name)
 	if v := loaded.def.DataType; v != "" {
@@ -192,12 +197,24 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
 		r.run(runCtx)
 	}()
+	go func() {
+		defer r.wg.Done()
+		r.watch(runCtx, r.conn, r.stallAfter())
+	}()
 	return nil
+}
+
+// identity describes this connector to the registry.
+func (r *ccpReceiver) identity() connstate.Identity {
+	d := r.loaded.def
+	return connstate.Identity{ID: r.set.ID.String(), Name: r.name, Source: r.loaded.source,
+		Poller: r.loaded.name, DataType: d.DataType, DCRImmutableID: d.DCR.DataCollectionRuleImmutableID,
+		StreamName: d.DCR.StreamName, WindowSize: time.Duration(d.Request.QueryWindowInMin) * time.Minute}
 }
 
 // Shutdown stops polling, waits for the in-flight page, then closes the storage client.
@@ -206,6 +223,9 @@ func (r *ccpReceiver) Shutdown(ctx context.Context) error {
 		r.cancel()
 	}
 	r.wg.Wait()
+	if r.conn != nil {
+		r.reg.Unregister(r.conn)
+	}
 	var err error
 	if r.client != nil {
 		err = r.client.Close(ctx)
@@ -271,6 +291,7 @@ func (r *ccpReceiver) run(ctx context.Context) {
 			resume, r.skip = p.Resume, p.Skip
 		}
 		r.window, r.pagePos = w, resume
+		r.conn.Begin(w.Start, w.End)
 		cursor, err := r.engine.PollWindow(ctx, w, r.state.Cursor, resume, r.deliver)
 		if err != nil && ctx.Err() != nil {
 			return // shutting down mid-window: the saved partial position resumes it
@@ -304,6 +325,7 @@ func (r *ccpReceiver) run(ctx context.Context) {
 			r.log.Error("saving the checkpoint failed; a restart will poll this window again", zap.Error(err))
 		}
 		now := time.Now()
+		r.conn.Succeeded()
 		r.tb.CcpWindows.Add(ctx, 1)
 		r.tb.CcpWindowLag.Record(ctx, now.Sub(w.End).Seconds())
 		r.tb.CcpLastSuccess.Record(ctx, float64(now.UnixNano())/1e9)
@@ -336,6 +358,7 @@ func (r *ccpReceiver) skipped(reason, detail string) {
 	r.log.Error("data skipped: "+detail, zap.String("reason", reason),
 		zap.Time("window_start", r.window.Start), zap.Time("window_end", r.window.End))
 	r.countSkip(context.Background(), reason)
+	r.conn.Skipped(reason)
 }
 
 func (r *ccpReceiver) countSkip(ctx context.Context, reason string) {
@@ -354,6 +377,12 @@ func (r *ccpReceiver) retryDelay(failures int) time.Duration {
 func (r *ccpReceiver) reportFailure(w window.Window, err error, failures int) {
 	fields := []zap.Field{zap.Time("window_start", w.Start), zap.Time("window_end", w.End), zap.Int("attempt", failures), zap.Error(err)}
 	r.tb.CcpWindowFailures.Add(context.Background(), 1)
+	status := 0
+	var re *poller.RequestError
+	if errors.As(err, &re) {
+		status = re.Status
+	}
+	r.conn.Failed(err.Error(), status) // engine errors are scrubbed of secrets
 	if failures == 1 || failures%10 == 0 {
 		r.log.Error("polling the window failed; it will be retried and not skipped", fields...)
 	} else {
@@ -397,6 +426,7 @@ func (r *ccpReceiver) deliver(ctx context.Context, page poller.Page) error {
 		}
 	}
 	r.tb.CcpPages.Add(ctx, 1)
+	r.conn.Page()
 	if page.Cursor != "" {
 		r.state.Cursor = page.Cursor
 	}
@@ -429,9 +459,11 @@ func (r *ccpReceiver) consume(ctx context.Context, events []string, page int) er
 			zap.Int("records", len(events)), zap.Int("page", page),
 			zap.Time("window_start", r.window.Start), zap.Time("window_end", r.window.End), zap.Error(err))
 		r.tb.CcpRecordsDropped.Add(ctx, int64(len(events)))
+		r.conn.Dropped(fmt.Sprintf("%d records refused permanently by the pipeline", len(events)))
 		return nil
 	}
 	r.tb.CcpEvents.Add(ctx, int64(len(events)))
+	r.conn.Received(len(events), time.Now())
 	return nil
 }
 
@@ -462,15 +494,23 @@ func (r *ccpReceiver) toLogs(events []string) plog.Logs {
 type observer struct {
 	tb      *metadata.TelemetryBuilder
 	skipped func(reason, detail string)
+	conn    *connstate.Connector
 }
 
 // Skipped implements poller.SkipObserver.
 func (o *observer) Skipped(reason, detail string) { o.skipped(reason, detail) }
 
+// Traced implements poller.TraceObserver: the connector page shows the last requests.
+func (o *observer) Traced(t poller.Trace) { o.conn.Traced(t) }
+
 func (o *observer) Request(class string) {
 	o.tb.CcpRequests.Add(context.Background(), 1, metric.WithAttributes(attribute.String("status_class", class)))
+	o.conn.Request(false)
 }
-func (o *observer) Retry()    { o.tb.CcpRetries.Add(context.Background(), 1) }
+func (o *observer) Retry() {
+	o.tb.CcpRetries.Add(context.Background(), 1)
+	o.conn.Request(true)
+}
 func (o *observer) Throttle() { o.tb.CcpThrottles.Add(context.Background(), 1) }
 func (o *observer) ResponseBytes(n int) {
 	o.tb.CcpResponseBytes.Add(context.Background(), int64(n))

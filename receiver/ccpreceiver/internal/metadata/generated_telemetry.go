@@ -34,6 +34,7 @@ type TelemetryBuilder struct {
 	CcpRequests       metric.Int64Counter
 	CcpResponseBytes  metric.Int64Counter
 	CcpRetries        metric.Int64Counter
+	CcpStalled        metric.Int64Gauge
 	CcpThrottles      metric.Int64Counter
 	CcpWindowFailures metric.Int64Counter
 	CcpWindowLag      metric.Float64Gauge
@@ -115,6 +116,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_ccp_retries",
 		metric.WithDescription("Requests retried after a transport error, a 5xx or a 429. [Development]"),
 		metric.WithUnit("{request}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CcpStalled, err = builder.meter.Int64Gauge(
+		"otelcol_ccp_stalled",
+		metric.WithDescription("1 while the watchdog finds no window completed for stall_after, else 0. [Development]"),
+		metric.WithUnit("1"),
 	)
 	errs = errors.Join(errs, err)
 	builder.CcpThrottles, err = builder.meter.Int64Counter(

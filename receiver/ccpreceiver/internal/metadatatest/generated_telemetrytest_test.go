@@ -27,6 +27,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.CcpRequests.Add(context.Background(), 1)
 	tb.CcpResponseBytes.Add(context.Background(), 1)
 	tb.CcpRetries.Add(context.Background(), 1)
+	tb.CcpStalled.Record(context.Background(), 1)
 	tb.CcpThrottles.Add(context.Background(), 1)
 	tb.CcpWindowFailures.Add(context.Background(), 1)
 	tb.CcpWindowLag.Record(context.Background(), 1)
@@ -53,6 +54,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpRetries(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCcpStalled(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpThrottles(t, testTel,

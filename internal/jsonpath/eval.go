@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/gjson"
 )
@@ -68,12 +69,50 @@ func (p *Path) SelectResult(root gjson.Result) ([]gjson.Result, error) {
 	return p.selectFrom(root, DefaultMaxMatches)
 }
 
+// SelectStringWarn is SelectStringMax that also reports, through warn (when not nil), the
+// filter comparisons Json.NET would have failed on: an ordering operator (<, <=, >, >=) between
+// a string that is not a number and a number. Json.NET throws there (a FormatException from
+// JValue.CompareTo's Convert.ToInt64/ToDouble) and the whole SelectTokens call fails; this
+// package makes that one comparison false instead and calls warn once per selection, with the
+// first such comparison and how many there were.
+func (p *Path) SelectStringWarn(doc string, max int, warn func(CompareWarning)) ([]gjson.Result, error) {
+	root := gjson.Parse(doc)
+	if !root.Exists() {
+		return nil, nil
+	}
+	return p.selectWarn(root, max, warn)
+}
+
+// CompareWarning describes the ordering comparisons of one selection between a string that is
+// not a number and a number (see SelectStringWarn); each was false.
+type CompareWarning struct {
+	Path   string // the path's source text
+	Op     string // <, <=, > or >=
+	Value  string // the first string that is not a number (at most 64 bytes, then "...")
+	Number string // the number it was compared with, as written
+	Count  int    // how many such comparisons the selection made
+}
+
+func (w CompareWarning) String() string {
+	return fmt.Sprintf("jsonpath %q: %d comparison(s) of a non-numeric string with a number were false (first: %q %s %s)",
+		w.Path, w.Count, w.Value, w.Op, w.Number)
+}
+
 func (p *Path) selectFrom(root gjson.Result, max int) ([]gjson.Result, error) {
+	return p.selectWarn(root, max, nil)
+}
+
+func (p *Path) selectWarn(root gjson.Result, max int, warn func(CompareWarning)) ([]gjson.Result, error) {
 	if max <= 0 {
 		max = DefaultMaxMatches
 	}
 	ev := &evaluator{root: root, max: max}
 	out, err := ev.evalSteps(root, p.steps)
+	if warn != nil && ev.nonNumeric.Count > 0 {
+		w := ev.nonNumeric
+		w.Path = p.src
+		warn(w)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w (path %q)", err, p.src)
 	}
@@ -91,6 +130,9 @@ func isContainer(r gjson.Result) bool {
 type evaluator struct {
 	root gjson.Result
 	max  int
+	// nonNumeric counts the ordering comparisons between a non-numeric string and a number
+	// and keeps the first (see SelectStringWarn).
+	nonNumeric CompareWarning
 }
 
 // push appends v unless out already holds the cap.
@@ -436,7 +478,7 @@ func (ev *evaluator) match(e *expr, t gjson.Result) (bool, error) {
 	}
 	for _, l := range left {
 		for _, r := range right {
-			if matchTokens(e.op, l, r) {
+			if ev.matchTokens(e.op, l, r) {
 				return true, nil
 			}
 		}
@@ -479,7 +521,7 @@ func resultValue(r gjson.Result) value {
 	case gjson.String:
 		return value{kind: litString, str: r.Str}
 	case gjson.Number:
-		v := value{kind: litNumber, num: r.Num}
+		v := value{kind: litNumber, num: r.Num, str: r.Raw}
 		if n, err := strconv.ParseInt(r.Raw, 10, 64); err == nil {
 			v.isInt, v.i64 = true, n
 		}
@@ -540,11 +582,12 @@ func compare(l, r value) (c int, ok bool) {
 	return 0, false
 }
 
-// matchTokens mirrors BooleanQueryExpression.MatchTokens: comparisons only
-// apply to scalar values; with a container on either side only != is true.
-func matchTokens(op opKind, l, r value) bool {
+// matchTokens mirrors BooleanQueryExpression.MatchTokens: comparisons only apply to scalar
+// values; with a container on either side only != is true (NotEquals and Exists are the only
+// operators MatchTokens answers true for non-JValue tokens; !== is false there).
+func (ev *evaluator) matchTokens(op opKind, l, r value) bool {
 	if l.container || r.container {
-		return op == opNe || op == opStrictNe
+		return op == opNe
 	}
 	if op == opRegex {
 		return r.re != nil && l.kind == litString && r.re.re.MatchString(l.str)
@@ -552,16 +595,22 @@ func matchTokens(op opKind, l, r value) bool {
 	if r.kind == litRegex || l.kind == litRegex {
 		return false
 	}
+	switch op {
+	case opLt, opLe, opGt, opGe:
+		var ok bool
+		if l, r, ok = ev.numericOperands(op, l, r); !ok {
+			return false
+		}
+	}
 	c, ok := compare(l, r)
 	switch op {
-	case opEq:
+	case opEq, opStrictEq:
+		// EqualsWithStringCoercion and EqualsWithStrictMatch agree for JSON scalars: the same
+		// type, or an integer and a float of equal value (1 === 1.0); compare refuses other
+		// mixes ('1' == 1 is false).
 		return ok && c == 0
-	case opStrictEq:
-		return ok && c == 0 && l.isInt == r.isInt
-	case opNe:
+	case opNe, opStrictNe:
 		return !ok || c != 0
-	case opStrictNe:
-		return !ok || c != 0 || l.isInt != r.isInt
 	case opLt:
 		return ok && c < 0
 	case opLe:
@@ -572,4 +621,57 @@ func matchTokens(op opKind, l, r value) bool {
 		return ok && c >= 0
 	}
 	return false
+}
+
+// numericOperands prepares an ordering comparison the way JValue.CompareTo does: when one side
+// is a string and the other a number, the string is read as a number ("214376" > 10). A string
+// that is not a number makes Json.NET throw; here the comparison is false and counted for
+// SelectStringWarn. Json.NET reads the string with Convert.ToInt64 when the number is an
+// integer, so it also throws for "2.5" > 1; here any decimal number compares numerically.
+func (ev *evaluator) numericOperands(op opKind, l, r value) (value, value, bool) {
+	switch {
+	case l.kind == litString && r.kind == litNumber:
+		n, ok := numericString(l.str)
+		if !ok {
+			ev.noteNonNumeric(op, l.str, r.str)
+		}
+		return n, r, ok
+	case l.kind == litNumber && r.kind == litString:
+		n, ok := numericString(r.str)
+		if !ok {
+			ev.noteNonNumeric(op, r.str, l.str)
+		}
+		return l, n, ok
+	}
+	return l, r, true
+}
+
+func (ev *evaluator) noteNonNumeric(op opKind, str, num string) {
+	w := &ev.nonNumeric
+	if w.Count == 0 {
+		if len(str) > 64 {
+			str = str[:64] + "..."
+		}
+		w.Op, w.Value, w.Number = opText[op], str, num
+	}
+	w.Count++
+}
+
+// numericString reads s as a number, as .NET's Int64/Double parsing with the invariant culture
+// does for the usual forms: surrounding white space, an optional sign, digits, an optional
+// fraction and exponent ("26", " -3 ", "1.5e3"). Hex, digit separators, "NaN" and "Infinity"
+// are not numbers here.
+func numericString(s string) (value, bool) {
+	t := strings.TrimSpace(s)
+	if t == "" || strings.Trim(t, "0123456789+-.eE") != "" {
+		return value{}, false
+	}
+	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
+		return value{kind: litNumber, num: float64(n), isInt: true, i64: n, str: t}, true
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return value{}, false
+	}
+	return value{kind: litNumber, num: f, str: t}, true
 }

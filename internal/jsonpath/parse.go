@@ -480,6 +480,9 @@ const (
 	opOr
 )
 
+// opText is the operator as written, for warnings.
+var opText = [...]string{opLt: "<", opLe: "<=", opGt: ">", opGe: ">="}
+
 type litKind uint8
 
 const (
@@ -625,7 +628,7 @@ func (ps *parser) parseValue() (*operand, error) {
 			return nil, ps.errf("path ended with open query")
 		}
 		text := ps.s[st:ps.i]
-		o := &operand{kind: litNumber}
+		o := &operand{kind: litNumber, str: text}
 		if !strings.ContainsAny(text, ".eE") {
 			if n, err := strconv.ParseInt(text, 10, 64); err == nil {
 				o.isInt, o.i64, o.num = true, n, float64(n)
@@ -700,6 +703,7 @@ func (ps *parser) parseOperator() (opKind, error) {
 		op  opKind
 	}{
 		{"===", opStrictEq}, {"==", opEq}, {"=~", opRegex}, {"!==", opStrictNe}, {"!=", opNe},
+		{"<>", opNe}, // Json.NET's JPath.ParseOperator reads "<>" as NotEquals
 		{"<=", opLe}, {"<", opLt}, {">=", opGe}, {">", opGt},
 	}
 	for _, o := range ops {

@@ -142,6 +142,7 @@ type Engine struct {
 	limiter   *ratelimit.Limiter
 	pageLim   *ratelimit.Limiter
 	warnOnce  sync.Map
+	cmpWarned map[string]bool // eventsJsonPaths whose non-numeric comparisons were logged this window
 }
 
 // RequestError is a failed request: the status (0 for transport errors) and a message that
@@ -301,6 +302,7 @@ func (e *Engine) PollWindow(ctx context.Context, w window.Window, cursor, resume
 			b.hasKey, b.key, b.apiKeyName = true, k, vals["{_APIKeyName}"]
 		}
 	}
+	e.cmpWarned = nil
 	spec := e.pager.start(buildFirst(e.def, b), cursor)
 	if resume != "" {
 		var err error
@@ -572,7 +574,7 @@ func (e *Engine) extract(doc string) ([]string, error) {
 			picked = append(picked, gjson.Parse(doc))
 			continue
 		}
-		res, err := p.SelectStringMax(doc, limit)
+		res, err := p.SelectStringWarn(doc, limit, e.warnCompare)
 		if errors.Is(err, jsonpath.ErrTooManyMatches) {
 			return nil, e.tooManyEvents(fmt.Sprintf("eventsJsonPaths %q selects", p.String()))
 		}
@@ -595,6 +597,22 @@ func (e *Engine) extract(doc string) ([]string, error) {
 		out = e.appendEvents(out, r)
 	}
 	return out, nil
+}
+
+// warnCompare logs, once per eventsJsonPaths entry and window, a filter that compared a string
+// that is not a number with a number: Json.NET would fail the whole selection, here the
+// comparison is false (see the receiver README's deliberate differences).
+func (e *Engine) warnCompare(w jsonpath.CompareWarning) {
+	if e.cmpWarned[w.Path] {
+		return
+	}
+	if e.cmpWarned == nil {
+		e.cmpWarned = map[string]bool{}
+	}
+	e.cmpWarned[w.Path] = true
+	e.o.Logger.Warn("eventsJsonPaths filter compares a non-numeric string with a number: the comparison is false "+
+		"(Json.NET would fail the whole selection)", zap.String("path", w.Path), zap.String("value", auth.Scrub(e.o.Auth, w.Value)),
+		zap.String("operator", w.Op), zap.String("number", w.Number), zap.Int("comparisons_in_page", w.Count))
 }
 
 func (e *Engine) tooManyEvents(what string) error {

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
 )
@@ -21,9 +22,13 @@ type Config struct {
 	PollingConfig map[string]any `mapstructure:"polling_config"`
 	// Definition is the path of a Sentinel connector file (poller array, ARM template, ...).
 	Definition string `mapstructure:"definition"`
-	// Connector picks one poller of Definition by name or zero-based index.
+	// Connector picks one poller of Definition by name or zero-based index (YAML may give
+	// the index as an integer: see Unmarshal).
 	Connector string `mapstructure:"connector"`
 	// Parameters fill {{name}} placeholders and ARM parameters('name'); values may be secrets.
+	// In YAML a value may be a string, number, boolean, map or list; Unmarshal keeps a
+	// scalar as its text and turns a map or list (an ARM object or array parameter) into
+	// the JSON text the resolver decodes, so every value stays opaque.
 	Parameters map[string]configopaque.String `mapstructure:"parameters"`
 	// Credentials are the connect-time secrets legacy APIPolling files do not carry.
 	Credentials Credentials `mapstructure:"credentials"`
@@ -79,7 +84,40 @@ type Credentials struct {
 	UserToken         configopaque.String `mapstructure:"user_token"`
 }
 
-var _ component.Config = (*Config)(nil)
+var (
+	_ component.Config    = (*Config)(nil)
+	_ confmap.Unmarshaler = (*Config)(nil)
+)
+
+// Unmarshal reads connector and parameters as users write them (connector: 0, ARM object
+// parameters as YAML maps) and everything else the standard way.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	var given struct {
+		Connector  connectorRef         `mapstructure:"connector"`
+		Parameters map[string]paramNode `mapstructure:"parameters"`
+	}
+	if err := conf.Unmarshal(&given, confmap.WithIgnoreUnused()); err != nil {
+		return err
+	}
+	hasConnector, hasParameters := conf.IsSet("connector"), conf.IsSet("parameters")
+	conf.Delete("connector")
+	conf.Delete("parameters")
+	if err := conf.Unmarshal(c); err != nil {
+		return err
+	}
+	if hasConnector {
+		c.Connector = string(given.Connector)
+	}
+	if hasParameters && given.Parameters != nil {
+		if c.Parameters == nil {
+			c.Parameters = make(map[string]configopaque.String, len(given.Parameters))
+		}
+		for k, v := range given.Parameters {
+			c.Parameters[k] = configopaque.String(v.text())
+		}
+	}
+	return nil
+}
 
 // Validate checks the configuration without network I/O. The definition itself is parsed
 // here too, so a broken definition fails at config load with the field named.

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/otelcol-ccp/otelcol-ccp/internal/dedup"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
 )
 
@@ -65,11 +66,32 @@ type Config struct {
 	// StallAfter is how long without a completed window makes the watchdog call the connector
 	// stalled; 0 = three windows, at least 15 minutes.
 	StallAfter time.Duration `mapstructure:"stall_after"`
+	// Dedup drops events whose key was delivered within a retention (opt-in).
+	Dedup *DedupConfig `mapstructure:"dedup"`
 
 	// Client holds the standard HTTP client settings (tls, proxy, timeout, headers).
 	Client confighttp.ClientConfig `mapstructure:"client"`
 
 	_ struct{}
+}
+
+// DedupConfig turns on de-duplication for APIs whose windows overlap or replay.
+type DedupConfig struct {
+	// Key is a JSONPath into the event (e.g. $.uuid) or `hash` (a fingerprint of the whole event).
+	Key string `mapstructure:"key"`
+	// Retention is how long a delivered key is remembered; default 24h.
+	Retention time.Duration `mapstructure:"retention"`
+	// MaxKeys bounds memory (8 bytes a key); past it the oldest keys are forgotten early.
+	MaxKeys int `mapstructure:"max_keys"`
+}
+
+// options turns the configuration into the filter's options (defaults applied).
+func (d *DedupConfig) options() dedup.Options {
+	o := dedup.Options{Key: d.Key, Retention: d.Retention, MaxKeys: d.MaxKeys}
+	if o.Retention == 0 {
+		o.Retention = 24 * time.Hour
+	}
+	return o
 }
 
 // Credentials are configopaque so they never reach logs or print-config output.
@@ -143,6 +165,13 @@ func (c *Config) Validate() error {
 	}
 	if c.ConsumeBatchSize < 0 {
 		errs = append(errs, fmt.Errorf("consume_batch_size: %d must not be negative (0 = whole pages)", c.ConsumeBatchSize))
+	}
+	if c.Dedup != nil {
+		if c.Dedup.Retention < 0 || c.Dedup.MaxKeys < 0 {
+			errs = append(errs, errors.New("dedup: retention and max_keys must not be negative (defaults 24h and 10000000)"))
+		} else if _, err := dedup.New(c.Dedup.options()); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.StallAfter < 0 {
 		errs = append(errs, fmt.Errorf("stall_after: %s must not be negative (0 = three windows, at least 15m)", c.StallAfter))

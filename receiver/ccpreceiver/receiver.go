@@ -24,6 +24,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/checkpoint"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/connstate"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/dedup"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
@@ -46,6 +47,7 @@ type ccpReceiver struct {
 	loaded *loadedDefinition
 	engine *poller.Engine
 	steps  *nested.Runner // nil without nested steps
+	dedup  *dedup.Filter  // nil unless dedup is configured
 	attrs  pcommon.Map    // connector attributes copied onto every record
 	name   string         // the connector's label (ccp.connector)
 	reg    *connstate.Registry
@@ -109,6 +111,13 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	r.store = checkpoint.New(r.client)
+	if d := r.cfg.Dedup; d != nil {
+		o := d.options()
+		o.Store = r.client // keys survive restarts with the checkpoint
+		if r.dedup, err = dedup.New(o); err != nil {
+			return err
+		}
+	}
 
 	httpClient, err := r.cfg.Client.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
 	if err != nil {
@@ -446,11 +455,21 @@ func (r *ccpReceiver) deliver(ctx context.Context, page poller.Page) error {
 // consume hands records to the pipeline. A permanent refusal drops them (retrying would stall
 // the connector forever); any other error stops the window so the records are sent again.
 func (r *ccpReceiver) consume(ctx context.Context, events []string, page int) error {
+	if r.dedup != nil {
+		var dropped int
+		if events, dropped = r.dedup.Filter(events); dropped > 0 {
+			r.tb.CcpDuplicatesDropped.Add(ctx, int64(dropped))
+		}
+		if len(events) == 0 {
+			return nil
+		}
+	}
 	logs := r.toLogs(events)
 	obsCtx := r.obs.StartLogsOp(ctx)
 	err := r.next.ConsumeLogs(obsCtx, logs)
 	r.obs.EndLogsOp(obsCtx, "json", len(events), err)
 	if err != nil {
+		r.forgetKeys()
 		if !consumererror.IsPermanent(err) {
 			return fmt.Errorf("pipeline refused page %d: %w", page, err)
 		}
@@ -464,7 +483,26 @@ func (r *ccpReceiver) consume(ctx context.Context, events []string, page int) er
 	}
 	r.tb.CcpEvents.Add(ctx, int64(len(events)))
 	r.conn.Received(len(events), time.Now())
+	r.rememberKeys()
 	return nil
+}
+
+// rememberKeys records the keys of delivered events before the checkpoint moves; failing to
+// persist them can only let a duplicate through after a restart, never lose an event.
+func (r *ccpReceiver) rememberKeys() {
+	if r.dedup == nil {
+		return
+	}
+	if err := r.dedup.Commit(); err != nil {
+		r.log.Warn("dedup keys not saved; a restart may deliver these events again", zap.Error(err))
+	}
+}
+
+// forgetKeys drops the keys of events the pipeline did not take: a retry must send them.
+func (r *ccpReceiver) forgetKeys() {
+	if r.dedup != nil {
+		r.dedup.Abandon()
+	}
 }
 
 func (r *ccpReceiver) toLogs(events []string) plog.Logs {

@@ -23,22 +23,23 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter             metric.Meter
-	mu                sync.Mutex
-	registrations     []metric.Registration
-	CcpDataSkipped    metric.Int64Counter
-	CcpEvents         metric.Int64Counter
-	CcpLastSuccess    metric.Float64Gauge
-	CcpPages          metric.Int64Counter
-	CcpRecordsDropped metric.Int64Counter
-	CcpRequests       metric.Int64Counter
-	CcpResponseBytes  metric.Int64Counter
-	CcpRetries        metric.Int64Counter
-	CcpStalled        metric.Int64Gauge
-	CcpThrottles      metric.Int64Counter
-	CcpWindowFailures metric.Int64Counter
-	CcpWindowLag      metric.Float64Gauge
-	CcpWindows        metric.Int64Counter
+	meter                metric.Meter
+	mu                   sync.Mutex
+	registrations        []metric.Registration
+	CcpDataSkipped       metric.Int64Counter
+	CcpDuplicatesDropped metric.Int64Counter
+	CcpEvents            metric.Int64Counter
+	CcpLastSuccess       metric.Float64Gauge
+	CcpPages             metric.Int64Counter
+	CcpRecordsDropped    metric.Int64Counter
+	CcpRequests          metric.Int64Counter
+	CcpResponseBytes     metric.Int64Counter
+	CcpRetries           metric.Int64Counter
+	CcpStalled           metric.Int64Gauge
+	CcpThrottles         metric.Int64Counter
+	CcpWindowFailures    metric.Int64Counter
+	CcpWindowLag         metric.Float64Gauge
+	CcpWindows           metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -74,6 +75,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_ccp_data_skipped",
 		metric.WithDescription("Times data was skipped on purpose, by reason (max_catch_up, max_pages_per_window, nested_child_budget); each is an error log naming the connector and window. [Development]"),
 		metric.WithUnit("{skip}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CcpDuplicatesDropped, err = builder.meter.Int64Counter(
+		"otelcol_ccp_duplicates_dropped",
+		metric.WithDescription("Events dropped by dedup because their key was delivered within the retention. [Development]"),
+		metric.WithUnit("{event}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.CcpEvents, err = builder.meter.Int64Counter(

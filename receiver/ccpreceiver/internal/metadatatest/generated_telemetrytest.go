@@ -37,6 +37,22 @@ func AssertEqualCcpDataSkipped(t *testing.T, tt *componenttest.Telemetry, dps []
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualCcpDuplicatesDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_ccp_duplicates_dropped",
+		Description: "Events dropped by dedup because their key was delivered within the retention. [Development]",
+		Unit:        "{event}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_ccp_duplicates_dropped")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualCcpEvents(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_ccp_events",

@@ -20,6 +20,7 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.CcpDataSkipped.Add(context.Background(), 1)
+	tb.CcpDuplicatesDropped.Add(context.Background(), 1)
 	tb.CcpEvents.Add(context.Background(), 1)
 	tb.CcpLastSuccess.Record(context.Background(), 1)
 	tb.CcpPages.Add(context.Background(), 1)
@@ -33,6 +34,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.CcpWindowLag.Record(context.Background(), 1)
 	tb.CcpWindows.Add(context.Background(), 1)
 	AssertEqualCcpDataSkipped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCcpDuplicatesDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpEvents(t, testTel,

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"mime"
 	"net/http"
 	"net/url"
@@ -25,14 +24,23 @@ func init() { Register("CiscoDuo", newCiscoDuo) }
 // connector): APIKey is the integration key (ikey), ClientSecret the secret key (skey). Each
 // request gets a Date header and Authorization: Basic base64(ikey:hex(HMAC(skey, canon))), with
 // canon = date, METHOD, lower-case host, path and the sorted RFC 3986 parameters joined by
-// newlines — signature v2, HMAC-SHA1 (default) — or, with SignatureVersion 5, the same plus the
-// SHA-512 of the body and of the X-Duo-* headers, HMAC-SHA512.
+// newlines — signature v2 — or, with SignatureVersion 5, the same plus the SHA-512 of the body
+// and of the X-Duo-* headers.
+//
+// The HMAC is HMAC-SHA512 by default, for v2 too: that is what Duo's reference client signs with
+// (duo_client_python: Client(digestmod=hashlib.sha512) is used for v1/v2 canonical requests,
+// and its tests/test_client.py TestSign.test_hmac_sha512 signs v2 without naming a digest).
+// Duo's API accepts HMAC-SHA1 for v2 as well — the same test file keeps test_hmac_sha1
+// (digestmod=hashlib.sha1), and duo_api_golang still signs v2 with SHA-1 — so the definition
+// key SignatureAlgorithm: "HMAC-SHA1" keeps it available. v5 is always HMAC-SHA512 (the Python
+// client forces SHA-512 for v4/v5).
 type duoAuth struct {
 	s       Settings
 	sec     secrets
 	ikey    string
 	skey    string
 	version int
+	sha1    bool // SignatureAlgorithm HMAC-SHA1 (v2 only)
 }
 
 func newCiscoDuo(def definition.Auth, s Settings) (Authenticator, error) {
@@ -54,6 +62,18 @@ func newCiscoDuo(def definition.Auth, s Settings) (Authenticator, error) {
 			return nil, fmt.Errorf("%s.SignatureVersion: %d is not supported (2 = HMAC-SHA1, 5 = HMAC-SHA512)", f.Path(), v)
 		}
 		a.version = v
+	}
+	if alg, ok := f.StringOK("SignatureAlgorithm", "HmacAlgorithm"); ok {
+		switch strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(alg), "-", "")) {
+		case "HMACSHA512", "SHA512", "":
+		case "HMACSHA1", "SHA1":
+			if a.version == 5 {
+				return nil, fmt.Errorf("%s.SignatureAlgorithm: HMAC-SHA1 is only for SignatureVersion 2 (v5 is always HMAC-SHA512)", f.Path())
+			}
+			a.sha1 = true
+		default:
+			return nil, fmt.Errorf("%s.SignatureAlgorithm: %q is not supported (HMAC-SHA512, the default, or HMAC-SHA1)", f.Path(), alg)
+		}
 	}
 	return a, nil
 }
@@ -86,20 +106,25 @@ func (a *duoAuth) Apply(_ context.Context, req *http.Request) error {
 		}
 	}
 	lines := []string{date, method, strings.ToLower(host), req.URL.EscapedPath(), duoCanonParams(params)}
-	var mac hash.Hash
 	if a.version == 5 {
 		bodySum := sha512.Sum512(body)
 		hdrSum := sha512.Sum512([]byte(duoCanonHeaders(req.Header)))
 		lines = append(lines, hex.EncodeToString(bodySum[:]), hex.EncodeToString(hdrSum[:]))
-		mac = hmac.New(sha512.New, []byte(a.skey))
-	} else {
-		mac = hmac.New(sha1.New, []byte(a.skey))
 	}
-	mac.Write([]byte(strings.Join(lines, "\n")))
-	sig := hex.EncodeToString(mac.Sum(nil))
 	req.Header.Set("Date", date)
-	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(a.ikey+":"+sig)))
+	req.Header.Set("Authorization", a.authorization(strings.Join(lines, "\n")))
 	return nil
+}
+
+// authorization is the Basic header value for a canonical request: ikey and the hex HMAC of canon.
+func (a *duoAuth) authorization(canon string) string {
+	h := sha512.New
+	if a.sha1 {
+		h = sha1.New
+	}
+	mac := hmac.New(h, []byte(a.skey))
+	mac.Write([]byte(canon))
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(a.ikey+":"+hex.EncodeToString(mac.Sum(nil))))
 }
 
 // duoCanonParams: keys RFC 3986-encoded and sorted, each key's values sorted, as k=v joined by

@@ -63,8 +63,10 @@ func fakeDuo(t *testing.T, ikey, skey string, version int, now func() time.Time)
 			hs := sha512.Sum512([]byte("x-duo-trace\x00abc"))
 			canon += "\n" + hex.EncodeToString(bs[:]) + "\n" + hex.EncodeToString(hs[:])
 			mac = hmac.New(sha512.New, []byte(skey))
+		} else if len(sig) == 2*sha1.Size {
+			mac = hmac.New(sha1.New, []byte(skey)) // v2 with HMAC-SHA1 (SignatureAlgorithm HMAC-SHA1)
 		} else {
-			mac = hmac.New(sha1.New, []byte(skey))
+			mac = hmac.New(sha512.New, []byte(skey)) // v2 with HMAC-SHA512, the default
 		}
 		mac.Write([]byte(canon))
 		if !hmac.Equal([]byte(hex.EncodeToString(mac.Sum(nil))), []byte(sig)) {

@@ -3,9 +3,11 @@ package corpustest
 import (
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"net/http"
 	"net/url"
 	"sort"
@@ -404,7 +406,14 @@ func (s *authShape) duoSigned(r *http.Request, body []byte) bool {
 		}
 	}
 	canon := strings.Join([]string{date, strings.ToUpper(r.Method), strings.ToLower(hostOnly(r.Host)), r.URL.Path, strings.Join(parts, "&")}, "\n")
-	m := hmac.New(sha1.New, []byte(s.secret))
-	m.Write([]byte(canon))
-	return r.Header.Get("Authorization") == basic(s.key, hex.EncodeToString(m.Sum(nil)))
+	// v2 is signed with HMAC-SHA512 by default, HMAC-SHA1 with SignatureAlgorithm HMAC-SHA1;
+	// Duo accepts both.
+	for _, h := range []func() hash.Hash{sha512.New, sha1.New} {
+		m := hmac.New(h, []byte(s.secret))
+		m.Write([]byte(canon))
+		if r.Header.Get("Authorization") == basic(s.key, hex.EncodeToString(m.Sum(nil))) {
+			return true
+		}
+	}
+	return false
 }

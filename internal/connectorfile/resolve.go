@@ -52,7 +52,8 @@ func FillDummies(p Poller, params map[string]string) (Poller, []Missing, error) 
 
 // ResolveOpts is Resolve with options.
 func ResolveOpts(p Poller, params map[string]string, opts Options) (Poller, []Missing, error) {
-	r := &resolver{p: &p, opts: opts, params: params, missing: map[string]*Missing{}, stepCols: stepColumns(p.Properties, 0)}
+	r := &resolver{p: &p, opts: opts, params: params, missing: map[string]*Missing{}, stepCols: stepColumns(p.Properties, 0),
+		members: objectMembers(p.Properties, p.propsPath)}
 	ctx := r.armContext()
 	where := func(path string) string {
 		if p.Source != "" {
@@ -178,6 +179,8 @@ type resolver struct {
 	outer   *armexpr.Context
 	// stepCols are the columns the definition's stepPlaceholdersParsingKql queries produce.
 	stepCols map[string]bool
+	// members are the members the poller reads of object parameters, by lower-case name.
+	members map[string][]memberRead
 }
 
 // mapStrings returns a copy of the JSON tree v in which every string was passed through fn,
@@ -333,6 +336,7 @@ func (r *resolver) armContextFor(sc *scope) *armexpr.Context {
 	for k, v := range r.userValues(decls) {
 		user[k] = v
 	}
+	r.completeObjects(user)
 	ctx.Parameters = user
 	ctx.MissingVariable = func(name, expr string) (any, bool) {
 		if v, ok := get(user, name); ok {
@@ -351,7 +355,7 @@ func (r *resolver) armContextFor(sc *scope) *armexpr.Context {
 		}
 		// In strict mode the dummy only lets evaluation go on so that every
 		// missing input is reported; the resolution still fails.
-		v := dummyParam(name, decl, expr)
+		v := r.withMembers(name, decl, dummyParam(name, decl, expr))
 		r.record("parameter", name, r.curPath, v)
 		return v, true
 	}
@@ -709,4 +713,82 @@ func ParamsFromConnectBody(b []byte) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// memberRE matches a member read of a parameter: parameters('name').member or
+// parameters('name')['member'].
+var memberRE = regexp.MustCompile(`(?i)parameters\(\s*'([^']+)'\s*\)\s*(?:\.\s*([A-Za-z_$][A-Za-z0-9_$]*)|\[\s*'([^']+)'\s*\])`)
+
+// memberRead is one member of an object parameter that the poller reads, and where.
+type memberRead struct{ member, path string }
+
+// objectMembers lists, by lower-case parameter name, the members the poller reads of
+// object parameters (dcrConfig: dataCollectionEndpoint, ...), each with the JSON path of its
+// first read, in file order.
+func objectMembers(v any, path string) map[string][]memberRead {
+	out := map[string][]memberRead{}
+	_, _ = mapStrings(v, path, 0, func(s, at string) (any, error) {
+		for _, m := range memberRE.FindAllStringSubmatch(s, -1) {
+			name, member := strings.ToLower(m[1]), m[2]+m[3]
+			seen := false
+			for _, x := range out[name] {
+				seen = seen || strings.EqualFold(x.member, member)
+			}
+			if !seen {
+				out[name] = append(out[name], memberRead{member: member, path: at})
+			}
+		}
+		return s, nil
+	})
+	return out
+}
+
+// completeObjects gives every object the user supplied the members the poller reads and
+// the object lacks: each is a missing input "name.member" (supplied as a member of the
+// object or under that key), filled with a dummy so that evaluation goes on.
+func (r *resolver) completeObjects(user map[string]any) {
+	if r.quiet {
+		return
+	}
+	keys := make([]string, 0, len(user))
+	for k := range user {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		obj, ok := user[k].(map[string]any)
+		if !ok {
+			continue
+		}
+		for _, m := range r.members[strings.ToLower(k)] {
+			if _, ok := get(obj, m.member); ok {
+				continue
+			}
+			d := dummyValue(m.member, true)
+			r.record("parameter", k+"."+m.member, m.path, d)
+			obj[m.member] = d
+		}
+	}
+}
+
+// withMembers completes the dummy of an object parameter with the members the poller
+// reads; a parameter without declaration that is read by member is an object.
+func (r *resolver) withMembers(name string, decl map[string]any, v any) any {
+	reads := r.members[strings.ToLower(name)]
+	if len(reads) == 0 {
+		return v
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		if decl != nil {
+			return v
+		}
+		obj = map[string]any{}
+	}
+	for _, m := range reads {
+		if _, ok := get(obj, m.member); !ok {
+			obj[m.member] = dummyValue(m.member, true)
+		}
+	}
+	return obj
 }

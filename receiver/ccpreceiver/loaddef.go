@@ -61,19 +61,11 @@ func (c *Config) loadDefinition() (*loadedDefinition, error) {
 		}
 		resolved, missing, err = connectorfile.Resolve(p, params)
 	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("%s: parameters missing: %s; supply them under parameters", source, missingNames(missing))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", source, err)
-	}
-	if len(missing) > 0 {
-		names := make([]string, 0, len(missing))
-		for _, m := range missing {
-			n := m.Name
-			if m.Label != "" {
-				n += " (" + m.Label + ")"
-			}
-			names = append(names, n)
-		}
-		return nil, fmt.Errorf("%s: parameters missing: %s; supply them under parameters", source, strings.Join(names, ", "))
 	}
 	if !resolved.Condition {
 		return nil, fmt.Errorf("%s: the poller %q has a condition that is false with these parameters; pick another connector or change the parameters", source, resolved.Name)
@@ -91,6 +83,23 @@ func (c *Config) loadDefinition() (*loadedDefinition, error) {
 	}
 	sum := sha256.Sum256(raw)
 	return &loadedDefinition{def: def, props: resolved.Properties, name: resolved.Name, source: source, fingerprint: hex.EncodeToString(sum[:8])}, nil
+}
+
+// missingNames lists missing inputs with their UI labels; a member the poller reads of an
+// object parameter the user gave as a map is named "object.member".
+func missingNames(missing []connectorfile.Missing) string {
+	names := make([]string, 0, len(missing))
+	for _, m := range missing {
+		n := m.Name
+		if m.Label != "" {
+			n += " (" + m.Label + ")"
+		}
+		if obj, member, ok := strings.Cut(m.Name, "."); ok && m.Label == "" {
+			n += fmt.Sprintf(" (key %s of the map %s)", member, obj)
+		}
+		names = append(names, n)
+	}
+	return strings.Join(names, ", ")
 }
 
 func onlyDCRConfig(missing []connectorfile.Missing) bool {

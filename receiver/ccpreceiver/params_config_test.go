@@ -173,3 +173,19 @@ func TestMapAndListParametersStayOpaque(t *testing.T) {
 	assert.NotContains(t, err.Error(), testSecret)
 	assert.NotContains(t, err.Error(), testZeros)
 }
+
+// A member the file reads and the map lacks is a missing parameter named "object.member";
+// dcrConfig's members stay optional (the exporter's own settings apply).
+func TestObjectParameterMissingMembers(t *testing.T) {
+	loaded := loadParams(t, "partial_dcr")
+	assert.Equal(t, "https://dce.example.com", loaded.def.DCR.DataCollectionEndpoint)
+	assert.Empty(t, loaded.def.DCR.DataCollectionRuleImmutableID)
+
+	cfg, err := unmarshalParams(t, "partial_routing")
+	require.NoError(t, err)
+	err = cfg.Validate()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "routing.region")
+	assert.Contains(t, err.Error(), "supply them under parameters")
+	assert.NotContains(t, err.Error(), testSecret)
+}

@@ -10,7 +10,7 @@
 //	               oauth2_code.go  authorization_code (+ refresh rotation in State), password, JWT bearer
 //	JwtToken       jwttoken.go     login call, token from JSONPath or header, re-login before exp
 //	Session        session.go      login call, session id header/cookie/body, timeout
-//	CiscoDuo       ciscoduo.go     Duo Admin API HMAC signing (v2 SHA1, v5 SHA512)
+//	CiscoDuo       ciscoduo.go     Duo Admin API HMAC signing (v2 HMAC-SHA512 by default, HMAC-SHA1 on request; v5 SHA512)
 //	AliCloudSlsV1  alicloudsls.go  Alibaba Log Service v1 signing
 //
 // Oracle, AWS, GCP, GitHub, ServiceBus and ServicePrincipal are refused by New with the reason

@@ -30,7 +30,7 @@ func TestDedupReplayedWindowDeliversOnce(t *testing.T) {
 	dropped := int64(0)
 	for range 3 {
 		saveCheckpoint(t, host, cfg, end.Add(-2*time.Hour)) // replay the whole span
-		_, served := srv.Served() // total events served, replays included
+		_, served := srv.Served()                           // total events served, replays included
 		r := startObserved(t, cfg, s, host)
 		waitFor(t, "the span polled again", func() bool { _, n := srv.Served(); return n >= served+250 })
 		waitFor(t, "the window completed", func() bool { return counter(t, r.tel, "otelcol_ccp_windows") >= 2 })

@@ -20,8 +20,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/checkpoint"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/connstate"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/dedup"
@@ -79,7 +77,7 @@ func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*ccpRe
 }
 
 // Start loads the definition, builds the HTTP client, auth and engine, restores the
-// checkpoint and starts the polling goroutine on its own context.
+// checkpoint and starts the polling goroutine and its watchdog on their own context.
 func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 	r.host = host
 	loaded, err := r.cfg.loadDefinition()
@@ -87,122 +85,25 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 		return err
 	}
 	r.loaded = loaded
-	name := r.cfg.Name
-	if name == "" {
-		name = loaded.name
-	}
-	if name == "" {
-		name = r.set.ID.String()
-	}
-	r.log = r.set.Logger.With(zap.String("connector", name))
+	r.name = r.connectorName()
+	r.log = r.set.Logger.With(zap.String("connector", r.name))
 	for _, w := range loaded.def.Warnings {
 		r.log.Warn(w)
 	}
-	r.name = name
 	r.conn = r.reg.Register(r.identity())
 	if !loaded.def.IsActive {
 		r.log.Warn("the definition sets isActive: false; the receiver does not poll")
 		r.conn.SetDisabled("the definition sets isActive: false")
 		return nil
 	}
-
-	r.client, err = storageClient(ctx, host, r.cfg.Storage, r.set.ID)
-	if err != nil {
+	if err := r.openState(ctx); err != nil {
 		return err
 	}
-	r.store = checkpoint.New(r.client)
-	if d := r.cfg.Dedup; d != nil {
-		o := d.options()
-		o.Store = r.client // keys survive restarts with the checkpoint
-		if r.dedup, err = dedup.New(o); err != nil {
-			return err
-		}
+	if err := r.buildEngine(ctx); err != nil {
+		return err
 	}
-
-	httpClient, err := r.cfg.Client.ToClient(ctx, host.GetExtensions(), r.set.TelemetrySettings)
-	if err != nil {
-		return fmt.Errorf("client: %w", err)
-	}
-	c := r.cfg.Credentials
-	authSettings := auth.Settings{
-		HTTPClient: httpClient,
-		Logger:     r.log,
-		State:      r.store,
-		Credentials: auth.Credentials{
-			Username: string(c.Username), Password: string(c.Password), APIKey: string(c.APIKey),
-			ClientID: string(c.ClientID), ClientSecret: string(c.ClientSecret), RefreshToken: string(c.RefreshToken),
-			AuthorizationCode: string(c.AuthorizationCode), UserToken: string(c.UserToken),
-		},
-	}
-	authn, err := auth.New(loaded.def.Auth, authSettings)
-	if err != nil {
-		return fmt.Errorf("%s: auth: %w", loaded.source, err)
-	}
-	for _, k := range loaded.def.Auth.Fields.Unused() {
-		r.log.Warn("unknown key ignored", zap.String("key", k))
-	}
-	engineOpts := poller.Options{
-		HTTPClient:        httpClient,
-		Auth:              authn,
-		Logger:            r.log,
-		Observer:          &observer{tb: r.tb, skipped: r.skipped, conn: r.conn},
-		MaxBodySize:       r.cfg.MaxBodySize,
-		MaxPages:          r.cfg.MaxPagesPerWindow,
-		MaxEventsPerPage:  r.cfg.MaxEventsPerPage,
-		DefaultTimeFormat: r.cfg.DefaultTimeFormat,
-		OffsetMode:        r.cfg.OffsetMode,
-		OffsetSendZero:    r.cfg.OffsetSendZero,
-		// Parent pages and nested child calls share the connector's rateLimitQPS.
-		Limiter: ratelimit.New(loaded.def.Request.RateLimitQPS),
-	}
-	r.engine, err = poller.New(loaded.def, engineOpts)
-	if err != nil {
-		return fmt.Errorf("%s: %w", loaded.source, err)
-	}
-	if nested.Present(loaded.props) {
-		// Child steps run per page, before the page is delivered; the checkpoint moves only
-		// after every child call of the page succeeded.
-		r.steps, err = nested.New(loaded.props, authn, nested.Options{Engine: engineOpts, AuthSettings: authSettings, Path: loaded.source})
-		if err != nil {
-			return fmt.Errorf("%s: nested steps: %w", loaded.source, err)
-		}
-		for _, w := range r.steps.Warnings() {
-			r.log.Warn(w)
-		}
-	}
-
-	r.attrs = pcommon.NewMap()
-	r.attrs.PutStr(ccpattr.Connector, name)
-	if v := loaded.def.DataType; v != "" {
-		r.attrs.PutStr(ccpattr.DataType, v)
-	}
-	if v := loaded.def.DCR.DataCollectionRuleImmutableID; v != "" {
-		r.attrs.PutStr(ccpattr.DCRImmutableID, v)
-	}
-	if v := loaded.def.DCR.StreamName; v != "" {
-		r.attrs.PutStr(ccpattr.DCRStreamName, v)
-	}
-	if v := loaded.def.DCR.DataCollectionEndpoint; v != "" {
-		r.attrs.PutStr(ccpattr.DCREndpoint, v)
-	}
-
-	st, ok, err := r.store.Load(ctx)
-	if err != nil {
-		r.log.Warn("checkpoint not usable; starting from initial_lookback", zap.Error(err))
-	}
-	switch {
-	case !ok:
-		r.fresh = true
-	case st.Fingerprint != loaded.fingerprint:
-		// An edited definition keeps its place in time but not a server-side cursor that
-		// may belong to another endpoint or query.
-		r.log.Warn("the definition changed since the last checkpoint; resuming at the saved window end without the saved cursor",
-			zap.Time("window_end", st.WindowEnd))
-		st.Cursor = ""
-		st.Partial = nil
-	}
-	st.Fingerprint = loaded.fingerprint
-	r.state = st
+	r.attrs = recordAttributes(r.name, loaded)
+	r.restoreCheckpoint(ctx)
 
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel

@@ -426,12 +426,9 @@ func writeResult(w io.Writer, c *checked) {
 	for _, n := range c.notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}
+	reads := connectorfile.ObjectMembers(c.orig)
 	for _, m := range c.dummies {
-		if m.Label != "" {
-			fmt.Fprintf(w, "  dummy: %s (%s)\n", m.Name, m.Label)
-		} else {
-			fmt.Fprintf(w, "  dummy: %s\n", m.Name)
-		}
+		fmt.Fprintf(w, "  dummy: %s\n", dummyLine(m, reads))
 	}
 	for _, s := range c.warnings {
 		fmt.Fprintf(w, "  warning: %s\n", oneLine(s))

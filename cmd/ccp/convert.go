@@ -22,6 +22,7 @@ type input struct {
 	value    string // given value
 	given    bool
 	credConf string // receiver credentials key for legacy connect-time credentials
+	shape    paramShape
 }
 
 // yq quotes s as a YAML double-quoted scalar (JSON escapes are valid YAML escapes).
@@ -105,14 +106,9 @@ func inputsOf(p connectorfile.Poller, params map[string]string) []input {
 		in.value, in.given = lookupParam(params, in.name)
 		out = append(out, in)
 	}
+	reads := connectorfile.ObjectMembers(p)
 	for _, m := range all {
-		if _, isObj := m.Value.(map[string]any); isObj && strings.EqualFold(m.Name, "dcrConfig") {
-			for _, f := range []string{"dataCollectionEndpoint", "dataCollectionRuleImmutableId", "streamName"} {
-				add(input{name: f})
-			}
-			continue
-		}
-		add(input{name: m.Name, label: m.Label, secret: secretish(m.Name) || cred[strings.ToLower(m.Name)]})
+		add(input{name: m.Name, label: m.Label, secret: secretish(m.Name) || cred[strings.ToLower(m.Name)], shape: shapeOf(m, reads)})
 	}
 	if p.Legacy {
 		for _, u := range legacyCredentialInputs(p) {
@@ -187,6 +183,14 @@ func cmdConvert(o *options, stdout, stderr io.Writer) int {
 
 	var envs []string
 	envSeen := map[string]bool{}
+	useEnv := func(name string) string { // the ${env:...} reference of a secret input
+		env := envName(name)
+		if !envSeen[env] {
+			envSeen[env] = true
+			envs = append(envs, env)
+		}
+		return "${env:" + env + "}"
+	}
 	w.WriteString("\nextensions:\n  file_storage:\n    directory: ./ccp-state\n    create_directory: true\n\nreceivers:\n")
 	usedIDs := map[string]bool{}
 	origNames := map[string]int{}
@@ -220,6 +224,9 @@ func cmdConvert(o *options, stdout, stderr io.Writer) int {
 				buf, key = &creds, in.credConf
 			}
 			comment := in.label
+			if in.shape.kind != "" {
+				comment = strings.TrimPrefix(in.label+": "+in.shape.describe(in.name), ": ")
+			}
 			if in.hint != "" && !in.secret {
 				if comment != "" {
 					comment += " "
@@ -230,13 +237,10 @@ func cmdConvert(o *options, stdout, stderr io.Writer) int {
 				fmt.Fprintf(buf, "    # %s\n", oneLine(comment))
 			}
 			switch {
+			case in.shape.kind != "":
+				writeShaped(buf, in, o.params, useEnv)
 			case in.secret:
-				env := envName(in.name)
-				if !envSeen[env] {
-					envSeen[env] = true
-					envs = append(envs, env)
-				}
-				fmt.Fprintf(buf, "    %s: %s\n", yq(key), yq("${env:"+env+"}"))
+				fmt.Fprintf(buf, "    %s: %s\n", yq(key), yq(useEnv(in.name)))
 			case in.given:
 				fmt.Fprintf(buf, "    %s: %s\n", yq(key), yq(strings.ReplaceAll(in.value, "$", "$$")))
 			default:

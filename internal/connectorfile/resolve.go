@@ -792,3 +792,15 @@ func (r *resolver) withMembers(name string, decl map[string]any, v any) any {
 	}
 	return obj
 }
+
+// ObjectMembers lists, by lower-case parameter name, the members the poller reads of its
+// object parameters (parameters('dcrConfig').dataCollectionEndpoint), in file order.
+func ObjectMembers(p Poller) map[string][]string {
+	out := map[string][]string{}
+	for name, reads := range objectMembers(p.Properties, p.propsPath) {
+		for _, m := range reads {
+			out[name] = append(out[name], m.member)
+		}
+	}
+	return out
+}

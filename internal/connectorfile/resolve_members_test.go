@@ -56,3 +56,9 @@ func TestObjectParameterDummyHasTheMembersRead(t *testing.T) {
 	assert.Equal(t, map[string]any{"region": "dummy-region", "tenant": "dummy-tenant"}, missing[0].Value)
 	assert.Equal(t, "https://api.example.com/dummy-region/dummy-tenant", resolved.Properties["request"].(map[string]any)["apiEndpoint"])
 }
+
+func TestObjectMembersInFileOrder(t *testing.T) {
+	pollers, err := Load(filepath.Join("testdata", "corpus", "Palo_Alto_Cortex_XDR_CCP__PollingConfig.json"))
+	require.NoError(t, err)
+	assert.Equal(t, map[string][]string{"dcrconfig": {"dataCollectionEndpoint", "dataCollectionRuleImmutableId"}}, ObjectMembers(pollers[0]))
+}

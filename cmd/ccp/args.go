@@ -19,6 +19,8 @@ type options struct {
 	once       bool
 	since      string
 	hasSince   bool
+	ingest     string // poll --ingest: a collector configuration whose azure_monitor_dcr exporter gets the events
+	exporter   string // poll --exporter: which azure_monitor_dcr exporter of it
 }
 
 // parseArgs reads FILE and the flags of cmd. Flags may come before or after FILE, as
@@ -110,6 +112,19 @@ func parseArgs(cmd string, args []string) (*options, error) {
 				return nil, fmt.Errorf("%s takes no value", a)
 			}
 			o.once = true
+		case "ingest", "exporter":
+			if cmd != "poll" {
+				return nil, fmt.Errorf("%s is only for poll", a)
+			}
+			v, err := needVal()
+			if err != nil {
+				return nil, err
+			}
+			if name == "ingest" {
+				o.ingest = v
+			} else {
+				o.exporter = v
+			}
 		case "since":
 			if cmd != "poll" {
 				return nil, fmt.Errorf("%s is only for poll", a)
@@ -135,6 +150,9 @@ func parseArgs(cmd string, args []string) (*options, error) {
 			if _, err := parseSince(o.since, time.Now()); err != nil {
 				return nil, err
 			}
+		}
+		if o.exporter != "" && o.ingest == "" {
+			return nil, errors.New("--exporter needs --ingest CONFIG")
 		}
 	}
 	// a parameters file (Connect API body) first; --parameters win

@@ -2,12 +2,13 @@
 //
 //	ccp validate FILE [--parameters k=v ...] [--parameters-file connect-body.json]
 //	ccp convert  FILE [--parameters k=v ...] [--parameters-file connect-body.json]
-//	ccp poll     FILE --connector X --once [--since RFC3339|duration] [--parameters k=v ...]
+//	ccp poll     FILE --connector X --once [--since RFC3339|duration] [--parameters k=v ...] [--ingest CONFIG [--exporter NAME]]
 //
 // validate prints one line per poller (OK, UNSUPPORTED, ERROR or SKIPPED), filling inputs it
 // has no value for with dummies; convert prints a collector configuration for the file; poll
 // runs one query window against the real API and prints the events as NDJSON on stdout with a
-// redacted request trace on stderr.
+// redacted request trace on stderr; with --ingest it then sends the events through the
+// azure_monitor_dcr exporter of a collector configuration and prints the rows accepted.
 package main
 
 import (
@@ -20,7 +21,8 @@ import (
 
 const usage = `usage: ccp validate FILE [--parameters k=v ...] [--parameters-file connect-body.json]
        ccp convert  FILE [--parameters k=v ...] [--parameters-file connect-body.json]
-       ccp poll     FILE --connector NAME|INDEX --once [--since RFC3339|DURATION] [--parameters k=v ...] [--parameters-file FILE]`
+       ccp poll     FILE --connector NAME|INDEX --once [--since RFC3339|DURATION] [--parameters k=v ...] [--parameters-file FILE]
+                    [--ingest COLLECTOR_CONFIG [--exporter NAME]]`
 
 // Exit codes.
 const (

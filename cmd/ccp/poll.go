@@ -145,6 +145,11 @@ func cmdPoll(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		}
 	}
 
+	ing, err := startIngest(ctx, o, resolved.Name, def)
+	if err != nil {
+		return fail("%s", sc.scrub(err.Error()))
+	}
+
 	now := pollNow().UTC().Truncate(time.Second)
 	end := now.Add(-time.Duration(def.Request.QueryWindowDelayInMin) * time.Minute)
 	start := end.Add(-time.Duration(def.Request.QueryWindowInMin) * time.Minute)
@@ -177,6 +182,7 @@ func cmdPoll(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 			if _, werr := stdout.Write(line.Bytes()); werr != nil {
 				return werr
 			}
+			ing.add(ev)
 			events++
 		}
 		return nil
@@ -188,5 +194,8 @@ func cmdPoll(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		return fail("%s", sc.scrub(err.Error()))
 	}
 	fmt.Fprintf(errOut, "done: %d events in %d pages\n", events, pages)
+	if err := ing.finish(ctx, errOut); err != nil {
+		return fail("%s", sc.scrub(err.Error()))
+	}
 	return exitOK
 }

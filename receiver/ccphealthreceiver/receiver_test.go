@@ -255,3 +255,22 @@ func TestRefusedBatchIsCountedAsDropped(t *testing.T) {
 	require.NoError(t, r.Shutdown(context.Background()))
 	assert.Len(t, r.logs.FilterMessage("the pipeline refused health records").All(), 1)
 }
+
+// TestStallIsAFailureRecord: the watchdog's verdict (SetStalled) becomes a Failure status
+// change, and a completed window clears it with a Success one.
+func TestStallIsAFailureRecord(t *testing.T) {
+	reg := connstate.NewRegistry()
+	sink := new(consumertest.LogsSink)
+	r := start(t, defaultCfg(), sink, reg)
+	c := reg.Register(ident)
+	c.SetStalled(true, "stalled: no window completed for 15m0s (stall_after 15m0s)")
+	c.SetStalled(false, "a window completed")
+	waitFor(t, "2 records", func() bool { return sink.LogRecordCount() == 2 })
+	require.NoError(t, r.Shutdown(context.Background()))
+	b := bodies(sink)
+	assert.Equal(t, StatusFailure, b[0]["Status"])
+	assert.Equal(t, "Stalled", b[0]["Reason"])
+	assert.Equal(t, "Status changed from Connected to Stalled: stalled: no window completed for 15m0s (stall_after 15m0s)", b[0]["Description"])
+	assert.Equal(t, StatusSuccess, b[1]["Status"])
+	assert.Equal(t, "Status changed from Stalled to Connected: a window completed", b[1]["Description"])
+}

@@ -11,6 +11,7 @@ import (
 // reader must escape or sanitize it. {{graphQueriesTableName}} is replaced by the table name.
 type UI struct {
 	ID                  string // connectorUiConfig.id
+	Kind                string // the poller's kind (RestApiPoller, APIPolling), set even when ok is false
 	Title               string
 	Publisher           string
 	DescriptionMarkdown string
@@ -76,9 +77,11 @@ func LoadUI(path, pollerName string) (ui UI, ok bool, err error) {
 	}
 	c, ok := chooseUI(found, p)
 	if !ok {
-		return UI{}, false, nil
+		return UI{Kind: p.Kind}, false, nil
 	}
-	return uiOf(c.ui), true, nil
+	ui = uiOf(c.ui)
+	ui.Kind = p.Kind
+	return ui, true, nil
 }
 
 func findPoller(pollers []Poller, want string) (Poller, error) {

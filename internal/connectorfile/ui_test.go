@@ -21,6 +21,9 @@ func TestLoadUILegacyCorpus(t *testing.T) {
 		assert.Equal(t, "Okta Single Sign-On (Polling CCP)", ui.Title)
 		assert.Equal(t, "Okta", ui.Publisher)
 		assert.Equal(t, "OktaSSO_Polling", ui.ID)
+		if name != "a-name-only-parameters-resolve" {
+			assert.Equal(t, "APIPolling", ui.Kind)
+		}
 		assert.Contains(t, ui.DescriptionMarkdown, "[Okta Single Sign-On (SSO)](https://www.okta.com/products/single-sign-on/)")
 		assert.Equal(t, []string{"OktaNativePoller_CL"}, ui.DataTypes, "{{graphQueriesTableName}} is replaced")
 		require.Len(t, ui.SampleQueries, 2)
@@ -48,6 +51,7 @@ func TestLoadUINoUIConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok)
 	assert.Empty(t, ui.Title)
+	assert.Equal(t, "RestApiPoller", ui.Kind, "the kind is known without a UI")
 
 	_, _, err = LoadUI(filepath.Join(t.TempDir(), "missing.json"), "")
 	assert.Error(t, err)
@@ -73,6 +77,7 @@ func TestLoadUIDefinitionResource(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, "A title", ui.Title)
+	assert.Equal(t, "RestApiPoller", ui.Kind)
 	ui, ok, err = LoadUI(path, "pollB")
 	require.NoError(t, err)
 	require.True(t, ok)

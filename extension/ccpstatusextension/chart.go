@@ -64,7 +64,7 @@ func newChart(hours []hourJSON, width, height int, small bool, what string) char
 		if !small && h.Events > 0 {
 			c.Dots = append(c.Dots, dot{X: x, Y: y, Title: fmt.Sprintf("%s: %d events", h.Hour.UTC().Format("2006-01-02 15:00 UTC"), h.Events)})
 		}
-		if !small && h.Hour.UTC().Hour() == 0 {
+		if !small && h.Hour.UTC().Hour() == 0 && x < float64(c.Left+c.PlotW-24) {
 			c.Days = append(c.Days, tick{X: x, Text: h.Hour.UTC().Format("Jan 2")})
 		}
 	}

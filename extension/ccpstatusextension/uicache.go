@@ -24,6 +24,7 @@ func newUICache() *uiCache { return &uiCache{entries: map[[2]string]uiEntry{}} }
 
 // get returns the UI config of a poller; ok is false for inline polling_config, a file without
 // connectorUiConfig or a file that cannot be read (the page then shows the connector's name).
+// The poller's Kind is filled whenever the file names it.
 func (c *uiCache) get(source, poller string) (connectorfile.UI, bool) {
 	if source == "" || source == pollingConfigSource {
 		return connectorfile.UI{}, false
@@ -36,7 +37,7 @@ func (c *uiCache) get(source, poller string) (connectorfile.UI, bool) {
 		return e.ui, e.ok
 	}
 	ui, ok, err := connectorfile.LoadUI(source, poller)
-	e = uiEntry{ui: ui, ok: ok && err == nil}
+	e = uiEntry{ui: ui, ok: ok && err == nil} // ui.Kind is kept even without a connectorUiConfig
 	c.mu.Lock()
 	c.entries[key] = e
 	c.mu.Unlock()

@@ -111,6 +111,9 @@ func summarize(s connstate.Snapshot, ui connectorfile.UI, hasUI bool) connectorS
 		}
 		out.Publisher = ui.Publisher
 	}
+	if out.Kind == "" {
+		out.Kind = ui.Kind // from the definition file when the receiver did not say
+	}
 	if out.Title == "" {
 		out.Title = s.ID
 	}

@@ -58,6 +58,7 @@ generate: $(MDATAGEN)
 	cd receiver/ccpreceiver && $(MDATAGEN) metadata.yaml
 	cd receiver/ccphealthreceiver && $(MDATAGEN) metadata.yaml
 	cd exporter/azuremonitordcrexporter && $(MDATAGEN) metadata.yaml
+	cd extension/ccpstatusextension && $(MDATAGEN) metadata.yaml
 
 # soak: 1,000,000 events, every fault and 5 kill -9 of the collector (about 10 minutes).
 soak: build

@@ -50,6 +50,9 @@ type ccpReceiver struct {
 	name   string         // the connector's label (ccp.connector)
 	reg    *connstate.Registry
 	conn   *connstate.Connector // this connector in the registry health and the status page read
+	// metricAttrs label every metric with the connector, so several ccp receivers in one
+	// collector are told apart (counters would add up and gauges collide otherwise).
+	metricAttrs metric.MeasurementOption
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -90,6 +93,7 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 	for _, w := range loaded.def.Warnings {
 		r.log.Warn(w)
 	}
+	r.metricAttrs = metric.WithAttributeSet(attribute.NewSet(attribute.String("connector", r.name)))
 	r.conn = r.reg.Register(r.identity())
 	if !loaded.def.IsActive {
 		r.log.Warn("the definition sets isActive: false; the receiver does not poll")
@@ -122,7 +126,11 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 // identity describes this connector to the registry.
 func (r *ccpReceiver) identity() connstate.Identity {
 	d := r.loaded.def
-	return connstate.Identity{ID: r.set.ID.String(), Name: r.name, Source: r.loaded.source,
+	kind := "RestApiPoller"
+	if d.Legacy {
+		kind = "APIPolling"
+	}
+	return connstate.Identity{ID: r.set.ID.String(), Name: r.name, Kind: kind, Source: r.loaded.source,
 		Poller: r.loaded.name, DataType: d.DataType, DCRImmutableID: d.DCR.DataCollectionRuleImmutableID,
 		StreamName: d.DCR.StreamName, WindowSize: time.Duration(d.Request.QueryWindowInMin) * time.Minute}
 }
@@ -236,9 +244,9 @@ func (r *ccpReceiver) run(ctx context.Context) {
 		}
 		now := time.Now()
 		r.conn.Succeeded()
-		r.tb.CcpWindows.Add(ctx, 1)
-		r.tb.CcpWindowLag.Record(ctx, now.Sub(w.End).Seconds())
-		r.tb.CcpLastSuccess.Record(ctx, float64(now.UnixNano())/1e9)
+		r.tb.CcpWindows.Add(ctx, 1, r.metricAttrs)
+		r.tb.CcpWindowLag.Record(ctx, now.Sub(w.End).Seconds(), r.metricAttrs)
+		r.tb.CcpLastSuccess.Record(ctx, float64(now.UnixNano())/1e9, r.metricAttrs)
 		start = w.End
 	}
 }
@@ -286,7 +294,7 @@ func (r *ccpReceiver) retryDelay(failures int) time.Duration {
 
 func (r *ccpReceiver) reportFailure(w window.Window, err error, failures int) {
 	fields := []zap.Field{zap.Time("window_start", w.Start), zap.Time("window_end", w.End), zap.Int("attempt", failures), zap.Error(err)}
-	r.tb.CcpWindowFailures.Add(context.Background(), 1)
+	r.tb.CcpWindowFailures.Add(context.Background(), 1, r.metricAttrs)
 	status := 0
 	var re *poller.RequestError
 	if errors.As(err, &re) {
@@ -335,7 +343,7 @@ func (r *ccpReceiver) deliver(ctx context.Context, page poller.Page) error {
 			}
 		}
 	}
-	r.tb.CcpPages.Add(ctx, 1)
+	r.tb.CcpPages.Add(ctx, 1, r.metricAttrs)
 	r.conn.Page()
 	if page.Cursor != "" {
 		r.state.Cursor = page.Cursor
@@ -359,7 +367,7 @@ func (r *ccpReceiver) consume(ctx context.Context, events []string, page int) er
 	if r.dedup != nil {
 		var dropped int
 		if events, dropped = r.dedup.Filter(events); dropped > 0 {
-			r.tb.CcpDuplicatesDropped.Add(ctx, int64(dropped))
+			r.tb.CcpDuplicatesDropped.Add(ctx, int64(dropped), r.metricAttrs)
 		}
 		if len(events) == 0 {
 			return nil
@@ -378,11 +386,11 @@ func (r *ccpReceiver) consume(ctx context.Context, events []string, page int) er
 		r.log.Error("the pipeline permanently refused records; they are dropped",
 			zap.Int("records", len(events)), zap.Int("page", page),
 			zap.Time("window_start", r.window.Start), zap.Time("window_end", r.window.End), zap.Error(err))
-		r.tb.CcpRecordsDropped.Add(ctx, int64(len(events)))
+		r.tb.CcpRecordsDropped.Add(ctx, int64(len(events)), r.metricAttrs)
 		r.conn.Dropped(fmt.Sprintf("%d records refused permanently by the pipeline", len(events)))
 		return nil
 	}
-	r.tb.CcpEvents.Add(ctx, int64(len(events)))
+	r.tb.CcpEvents.Add(ctx, int64(len(events)), r.metricAttrs)
 	r.conn.Received(len(events), time.Now())
 	r.rememberKeys()
 	return nil
@@ -431,9 +439,11 @@ func (r *ccpReceiver) toLogs(events []string) plog.Logs {
 
 // observer forwards engine counters to the receiver's telemetry.
 type observer struct {
-	tb      *metadata.TelemetryBuilder
-	skipped func(reason, detail string)
-	conn    *connstate.Connector
+	tb        *metadata.TelemetryBuilder
+	connector string
+	attrs     metric.MeasurementOption // connector=<name>
+	skipped   func(reason, detail string)
+	conn      *connstate.Connector
 }
 
 // Skipped implements poller.SkipObserver.
@@ -443,14 +453,15 @@ func (o *observer) Skipped(reason, detail string) { o.skipped(reason, detail) }
 func (o *observer) Traced(t poller.Trace) { o.conn.Traced(t) }
 
 func (o *observer) Request(class string) {
-	o.tb.CcpRequests.Add(context.Background(), 1, metric.WithAttributes(attribute.String("status_class", class)))
+	o.tb.CcpRequests.Add(context.Background(), 1, metric.WithAttributes(
+		attribute.String("connector", o.connector), attribute.String("status_class", class)))
 	o.conn.Request(false)
 }
 func (o *observer) Retry() {
-	o.tb.CcpRetries.Add(context.Background(), 1)
+	o.tb.CcpRetries.Add(context.Background(), 1, o.attrs)
 	o.conn.Request(true)
 }
-func (o *observer) Throttle() { o.tb.CcpThrottles.Add(context.Background(), 1) }
+func (o *observer) Throttle() { o.tb.CcpThrottles.Add(context.Background(), 1, o.attrs) }
 func (o *observer) ResponseBytes(n int) {
-	o.tb.CcpResponseBytes.Add(context.Background(), int64(n))
+	o.tb.CcpResponseBytes.Add(context.Background(), int64(n), o.attrs)
 }

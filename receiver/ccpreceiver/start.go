@@ -80,10 +80,11 @@ func (r *ccpReceiver) buildEngine(ctx context.Context) error {
 		r.log.Warn("unknown key ignored", zap.String("key", k))
 	}
 	opts := poller.Options{
-		HTTPClient:        settings.HTTPClient,
-		Auth:              authn,
-		Logger:            r.log,
-		Observer:          &observer{tb: r.tb, skipped: r.skipped, conn: r.conn},
+		HTTPClient: settings.HTTPClient,
+		Auth:       authn,
+		Logger:     r.log,
+		Observer: &observer{tb: r.tb, skipped: r.skipped, conn: r.conn,
+			connector: r.name, attrs: r.metricAttrs},
 		MaxBodySize:       r.cfg.MaxBodySize,
 		MaxPages:          r.cfg.MaxPagesPerWindow,
 		MaxEventsPerPage:  r.cfg.MaxEventsPerPage,

@@ -173,3 +173,19 @@ func TestPageCapSkipIsReported(t *testing.T) {
 	assert.Contains(t, fields, "window_start")
 	assert.Contains(t, skips[0].Message, "max_pages_per_window")
 }
+
+// TestMetricsNameTheConnector: every metric carries connector=<name>, so two ccp receivers in
+// one collector are told apart (counters would add up, gauges collide).
+func TestMetricsNameTheConnector(t *testing.T) {
+	end := time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
+	_, url := vendor(t, vendorapi.Config{Events: 100, Span: time.Hour, End: end, PageSize: 100})
+	cfg := testConfig(url)
+	cfg.Name = "alpha"
+	r := startObserved(t, cfg, &sink{ids: map[string]int{}}, componenttest.NewNopHost())
+	alpha := attribute.String("connector", "alpha")
+	waitFor(t, "events", func() bool { return counter(t, r.tel, "otelcol_ccp_events", alpha) == 100 })
+	for _, name := range []string{"otelcol_ccp_pages", "otelcol_ccp_requests", "otelcol_ccp_response_bytes", "otelcol_ccp_windows"} {
+		assert.Positive(t, counter(t, r.tel, name, alpha), name)
+	}
+	assert.Equal(t, int64(0), counter(t, r.tel, "otelcol_ccp_events", attribute.String("connector", "other")))
+}

@@ -42,13 +42,13 @@ func (r *ccpReceiver) watch(ctx context.Context, conn *connstate.Connector, peri
 				err := fmt.Errorf("stalled: no window completed for %s (stall_after %s); the poll loop may be hung in a request or blocked by the pipeline", idle.Truncate(time.Second), period)
 				r.log.Error("connector stalled", zap.Duration("idle", idle), zap.Duration("stall_after", period))
 				componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(err))
-				r.tb.CcpStalled.Record(ctx, 1)
+				r.tb.CcpStalled.Record(ctx, 1, r.metricAttrs)
 				conn.SetStalled(true, err.Error())
 			case stalled && idle < period:
 				stalled = false
 				r.log.Info("connector no longer stalled: a window completed")
 				componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
-				r.tb.CcpStalled.Record(ctx, 0)
+				r.tb.CcpStalled.Record(ctx, 0, r.metricAttrs)
 				conn.SetStalled(false, "a window completed")
 			}
 		}

@@ -105,6 +105,10 @@ type Options struct {
 	// request.rateLimitQPS: the parent engine and the nested child engines of one connector get
 	// the same Limiter, so all of its calls share the connector's rateLimitQPS.
 	Limiter *ratelimit.Limiter
+	// Secrets are masked wherever the engine reports (errors, logs, traces) besides the auth's
+	// own: the receiver passes the configured parameter values a definition may put in a
+	// query string or a body, where the engine cannot tell them from other data.
+	Secrets []string
 	// MaxEventsPerPage caps the events of one page (the receiver's max_events_per_page); a
 	// bigger page is refused with an error naming the cap, never truncated. It also caps the
 	// matches of each eventsJsonPaths step.
@@ -282,6 +286,11 @@ func (e *Engine) scrubber(sent []string) func(string) string {
 		s = auth.Scrub(e.o.Auth, s)
 		for _, x := range sent {
 			s = strings.ReplaceAll(s, x, "[REDACTED]")
+		}
+		for _, x := range e.o.Secrets {
+			if len(x) >= 4 {
+				s = strings.ReplaceAll(s, x, "[REDACTED]")
+			}
 		}
 		return s
 	}

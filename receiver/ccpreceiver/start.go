@@ -93,6 +93,7 @@ func (r *ccpReceiver) buildEngine(ctx context.Context) error {
 		OffsetSendZero:    r.cfg.OffsetSendZero,
 		// Parent pages and nested child calls share the connector's rateLimitQPS.
 		Limiter: ratelimit.New(def.Request.RateLimitQPS),
+		Secrets: r.paramSecrets(),
 	}
 	if r.engine, err = poller.New(def, opts); err != nil {
 		return fmt.Errorf("%s: %w", source, err)

@@ -316,7 +316,7 @@ func (e *Engine) PollWindow(ctx context.Context, w window.Window, cursor, resume
 	if resume != "" {
 		var err error
 		if spec, err = e.pager.seek(spec, resume); err != nil {
-			return cursor, &RequestError{Endpoint: redactURL(e.def.Request.APIEndpoint), Msg: "cannot resume the window: " + err.Error()}
+			return cursor, &RequestError{Endpoint: e.endpoint(e.def.Request.APIEndpoint), Msg: "cannot resume the window: " + err.Error()}
 		}
 	}
 	for page := 1; spec != nil; page++ {
@@ -353,7 +353,7 @@ func (e *Engine) PollWindow(ctx context.Context, w window.Window, cursor, resume
 // fetch sends one request with retries and returns the decoded page and its events.
 func (e *Engine) fetch(ctx context.Context, spec *reqSpec, followUp bool) (pageResult, []string, error) {
 	q := e.def.Request
-	endpoint := redactURL(spec.base)
+	endpoint := e.endpoint(spec.base)
 	attempts := q.RetryCount + 1
 	reauthed := false
 	var lastErr error
@@ -412,7 +412,7 @@ func (e *Engine) backoff(attempt int) time.Duration {
 
 // once performs a single HTTP exchange. wait > 0 is a server-requested delay before a retry.
 func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string, time.Duration, error) {
-	endpoint := redactURL(spec.base)
+	endpoint := e.endpoint(spec.base)
 	rctx, cancel := context.WithTimeout(ctx, time.Duration(e.def.Request.TimeoutInSeconds)*time.Second)
 	defer cancel()
 	fullURL := spec.URL()
@@ -429,7 +429,7 @@ func (e *Engine) once(ctx context.Context, spec *reqSpec) (pageResult, []string,
 		if ctx.Err() != nil {
 			return pageResult{}, nil, 0, ctx.Err()
 		}
-		return pageResult{}, nil, 0, &RequestError{Endpoint: endpoint, Msg: redactErr(err, fullURL), Retryable: true}
+		return pageResult{}, nil, 0, &RequestError{Endpoint: endpoint, Msg: e.scrubber(nil)(redactErr(err, fullURL)), Retryable: true}
 	}
 	defer func() {
 		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
@@ -465,7 +465,7 @@ func (e *Engine) newRequest(ctx context.Context, spec *reqSpec, fullURL, endpoin
 	}
 	req, err = http.NewRequestWithContext(ctx, spec.method, fullURL, rd)
 	if err != nil {
-		return nil, nil, &RequestError{Endpoint: endpoint, Msg: "cannot build request: " + redactErr(err, fullURL)}
+		return nil, nil, &RequestError{Endpoint: endpoint, Msg: "cannot build request: " + e.scrubber(nil)(redactErr(err, fullURL))}
 	}
 	// Same scheme too: an http:// link on the API's host would carry the credential in clear text.
 	sameOrigin := e.origin.Allows(req.URL)
@@ -893,6 +893,10 @@ func maskedURL(raw string, scrub func(string) string) string {
 	u.RawQuery = q.Encode()
 	return scrub(u.String())
 }
+
+// endpoint is a URL as errors name it: no query or user info, and no secret in its path (a
+// parameter the definition puts there).
+func (e *Engine) endpoint(raw string) string { return e.scrubber(nil)(redactURL(raw)) }
 
 // redactURL drops the query string and user info, which may hold credentials.
 func redactURL(raw string) string {

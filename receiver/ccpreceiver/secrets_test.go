@@ -19,17 +19,27 @@ const tenantToken = "tt-4f3e2d1c0b-secret"
 // auth) and comes back in a 401 body is masked in the error, the status, the registry (page,
 // health records), the request trace and the logs; the API host parameter stays readable.
 func TestParameterSecretsAreMasked(t *testing.T) {
+	for _, inPath := range []bool{false, true} {
+		t.Run(fmt.Sprintf("in path %v", inPath), func(t *testing.T) { testParameterSecrets(t, inPath) })
+	}
+}
+
+func testParameterSecrets(t *testing.T, inPath bool) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"error":"unknown tenant ` + r.URL.Query().Get("tenant") + `"}`))
 	}))
 	defer ts.Close()
+	endpoint := "{{base}}/events"
+	if inPath {
+		endpoint = "{{base}}/hooks/{{tenantToken}}/events"
+	}
 	cfg := createDefaultConfig().(*Config)
 	cfg.InitialLookback = time.Hour
 	cfg.Parameters = map[string]configopaque.String{"base": configopaque.String(ts.URL), "tenantToken": tenantToken}
 	cfg.PollingConfig = map[string]any{
 		"auth": map[string]any{"type": "None"},
-		"request": map[string]any{"apiEndpoint": "{{base}}/events", "queryWindowInMin": 30, "retryCount": 0,
+		"request": map[string]any{"apiEndpoint": endpoint, "queryWindowInMin": 30, "retryCount": 0,
 			"queryParameters": map[string]any{"tenant": "{{tenantToken}}"}},
 		"response": map[string]any{"eventsJsonPaths": []any{"$.data"}},
 	}
@@ -37,6 +47,9 @@ func TestParameterSecretsAreMasked(t *testing.T) {
 	waitFor(t, "a failed attempt", func() bool { return r.conn.Snapshot(time.Now()).LastError != "" })
 	snap := r.conn.Snapshot(time.Now())
 	assert.Contains(t, snap.LastError, "unknown tenant [REDACTED]")
+	if inPath {
+		assert.Contains(t, snap.LastError, "/hooks/[REDACTED]/events")
+	}
 	var all strings.Builder
 	all.WriteString(snap.LastError + snap.Reason)
 	for _, tr := range snap.Traces {

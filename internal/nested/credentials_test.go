@@ -21,6 +21,7 @@ const (
 	parentSecret = "parent-s3cret-key"
 	childSecret  = "child-s3cret-key"
 	headerSecret = "configured-header-s3cret"
+	querySecret  = "configured-query-s3cret"
 )
 
 // recorder is an HTTP server on 127.0.0.1 that records every request (URL, headers, body) and
@@ -77,9 +78,10 @@ func credProps(t *testing.T, api, endpoint, stepAuth string) map[string]any {
 	  "response": {"eventsJsonPaths": ["$"]},
 	  "stepInfo": {"stepType": "Nested", "nextSteps": [{"stepId": "child", "stepPlaceholdersParsingKql": "source | project v = tostring(parse_json(data).v)"}]},
 	  "stepCollectorConfigs": {"child": {%s
-	    "request": {"apiEndpoint": %q, "headers": {"X-Configured": %q, "Accept": "application/json"}},
+	    "request": {"apiEndpoint": %q, "headers": {"X-Configured": %q, "Accept": "application/json"},
+	      "queryParameters": {"api_key": %q}},
 	    "response": {"eventsJsonPaths": ["$"]}}}
-	}`, parentSecret, api+"/parent", stepAuth, endpoint, headerSecret))
+	}`, parentSecret, api+"/parent", stepAuth, endpoint, headerSecret, querySecret))
 }
 
 func pollLogged(t *testing.T, props map[string]any, client *http.Client) ([]string, *observer.ObservedLogs) {
@@ -94,7 +96,7 @@ func pollLogged(t *testing.T, props map[string]any, client *http.Client) ([]stri
 func assertClean(t *testing.T, reqs []*seenRequest) {
 	t.Helper()
 	for _, r := range reqs {
-		for _, s := range []string{parentSecret, childSecret, headerSecret} {
+		for _, s := range []string{parentSecret, childSecret, headerSecret, querySecret} {
 			assert.NotContains(t, r.String(), s, "a credential reached another origin")
 		}
 		assert.Empty(t, r.header.Get("Authorization"), r.url)
@@ -122,13 +124,14 @@ func TestSubstitutedValueCannotMoveCredentials(t *testing.T) {
 			assertClean(t, evil.requests())
 			var child *seenRequest
 			for _, r := range api.requests() {
-				if r.url == "/items/1" {
+				if strings.HasPrefix(r.url, "/items/1") {
 					child = r
 				}
 			}
 			require.NotNil(t, child, "same-origin child call")
 			assert.Equal(t, tc.want, child.header.Get("Authorization"))
 			assert.Equal(t, headerSecret, child.header.Get("X-Configured"))
+			assert.Contains(t, child.url, "api_key="+querySecret, "configured query parameters go to the step's origin")
 
 			warns := logs.FilterMessageSnippet("not on the origin the definition names").All()
 			require.Len(t, warns, 1, "one warning per step")
@@ -191,8 +194,8 @@ func TestSubstitutedValuesAreEscapedForTheirPosition(t *testing.T) {
 		assert.Equal(t, "SSWS "+parentSecret, r.header.Get("Authorization"))
 	}
 	assert.ElementsMatch(t, []string{
-		"/items/@" + evilHost + "/x%3Fadmin=1%23f?name=%40" + strings.ReplaceAll(evilHost, ":", "%3A") + "%2Fx%3Fadmin%3D1%23f",
-		"/items/a&admin=1%20b?name=a%26admin%3D1+b",
+		"/items/@" + evilHost + "/x%3Fadmin=1%23f?name=%40" + strings.ReplaceAll(evilHost, ":", "%3A") + "%2Fx%3Fadmin%3D1%23f&api_key=" + querySecret,
+		"/items/a&admin=1%20b?name=a%26admin%3D1+b&api_key=" + querySecret,
 	}, got)
 }
 

@@ -133,7 +133,11 @@ func (r *Runner) confine(st *step, def *definition.Definition) bool {
 	if err == nil && st.origin.Allows(u) {
 		return true
 	}
-	def.Request.Headers = nil
+	// Off its origin the call goes bare: configured headers, query parameters and body
+	// templates may hold keys as much as the auth does.
+	q := &def.Request
+	q.Headers, q.QueryParameters, q.QueryParametersTemplate, q.HasTemplate = nil, nil, "", false
+	def.Paging.NextPageURLQueryParameters, def.Paging.NextPageURLQueryParametersTemplate = nil, ""
 	landed := "(unparsable URL)"
 	if err == nil {
 		if u.User != nil {
@@ -148,7 +152,7 @@ func (r *Runner) confine(st *step, def *definition.Definition) bool {
 			named = st.origin.String()
 		}
 		r.log.Warn("nested step: the URL built from response data is not on the origin the definition names; "+
-			"calling it without credentials or configured headers",
+			"calling it without credentials, configured headers, query parameters or body",
 			zap.String("step", st.path), zap.String("url_origin", landed), zap.String("definition_origin", named))
 	}
 	return false

@@ -144,13 +144,13 @@ func (e *dcrExporter) startupCheck(ctx context.Context) {
 	res := e.post(ctx, r, body, p.raw)
 	switch {
 	case res.err != nil && res.refused:
-		e.inc.fail(r, fmt.Errorf("startup check: %w", res.err))
+		e.inc.probeFailed(r, fmt.Errorf("startup check: %w", res.err))
 	case res.err != nil:
 		e.logger.Warn("Startup check could not reach the Logs Ingestion API; continuing", zap.Error(res.err))
 	case res.status >= 200 && res.status < 300:
 		e.logger.Info("Startup check passed: endpoint, credentials, role assignment, DCR and stream are valid")
 	case isDestinationRefusal(res):
-		e.inc.fail(r, fmt.Errorf("startup check: %w", e.describe(r, res)))
+		e.inc.probeFailed(r, fmt.Errorf("startup check: %w", e.describe(r, res)))
 	default:
 		e.logger.Warn("Startup check got a transient answer; continuing",
 			zap.Int("status", res.status), zap.String("error_code", res.code))
@@ -274,7 +274,11 @@ func (e *dcrExporter) pushLogs(ctx context.Context, ld plog.Logs) error {
 	for _, r := range order {
 		if err := e.sendRecords(ctx, st, r, byRoute[r]); err != nil {
 			if consumererror.IsPermanent(err) {
-				return err
+				// Only this destination's records are lost (an internal packing error);
+				// another destination's records waiting for a retry stay queued.
+				st.kill(r, err)
+				e.markDone(st, byRoute[r])
+				continue
 			}
 			if retryErr == nil {
 				retryErr = err

@@ -413,3 +413,23 @@ func TestSlowResponseTimesOutAndRetries(t *testing.T) {
 	}
 	assert.Equal(t, 1, emu.Stats().RequestsByStatus[499])
 }
+
+// TestStartupRefusalClearsWhenRecordsGoElsewhere: the start-up probe of the default
+// destination is refused, but every record carries its own DCR and stream, which accept: the
+// status returns to OK instead of staying on the probe's error.
+func TestStartupRefusalClearsWhenRecordsGoElsewhere(t *testing.T) {
+	emu := startEmulator(t, func(o *logsingestion.Options) {
+		o.Publishers = map[string][]string{otherDCR: {"someone-else"}}
+	})
+	cfg := emulatorConfig(emu)
+	cfg.DCRImmutableID, cfg.StreamName = otherDCR, otherStrm // the probed default is refused (403)
+	e := mustStartRaw(t, cfg)
+	require.Equal(t, componentstatus.StatusRecoverableError, e.status.last().Status())
+	ld := genLogs(10, 200, "elsewhere")
+	attrs := ld.ResourceLogs().At(0).Resource().Attributes()
+	attrs.PutStr(ccpattr.DCRImmutableID, testDCR)
+	attrs.PutStr(ccpattr.DCRStreamName, testStream)
+	require.NoError(t, e.pushLogs(context.Background(), ld))
+	assert.Len(t, emu.Rows(testDCR, testStream), 10)
+	assert.Equal(t, componentstatus.StatusOK, e.status.last().Status())
+}

@@ -63,6 +63,18 @@ func (in *incidents) fail(r route, err error) {
 	in.report(componentstatus.NewRecoverableErrorEvent(err))
 }
 
+// probeFailed reports a refusal of the start-up probe: error log and status, but no open
+// incident, since records may never go to the probed default destination (they can all carry
+// their own DCR); the first accepted request anywhere reports OK again.
+func (in *incidents) probeFailed(r route, err error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.log.Error("The Logs Ingestion destination refuses requests; records are kept and retried (polling receivers pause), nothing is dropped",
+		zap.String("dcr_immutable_id", r.dcr), zap.String("stream_name", r.stream), zap.Error(err))
+	in.failing = true
+	in.report(componentstatus.NewRecoverableErrorEvent(err))
+}
+
 // ok records an accepted request for r and closes its incident, if any.
 func (in *incidents) ok(r route) {
 	in.mu.Lock()

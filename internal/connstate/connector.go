@@ -11,6 +11,11 @@ type Connector struct {
 	reg *Registry
 	id  Identity
 
+	// pub is held from a status transition to its publication, so subscribers see the
+	// transitions of one connector in the order they happened (the poll loop and the watchdog
+	// both change the status).
+	pub sync.Mutex
+
 	mu        sync.Mutex
 	status    string
 	reason    string
@@ -113,6 +118,8 @@ func (c *Connector) Succeeded() { c.finish("success", "", 0) }
 func (c *Connector) Failed(errMsg string, statusCode int) { c.finish("failure", errMsg, statusCode) }
 
 func (c *Connector) finish(outcome, errMsg string, statusCode int) {
+	c.pub.Lock()
+	defer c.pub.Unlock()
 	c.mu.Lock()
 	w := c.cur
 	if w == nil {
@@ -141,6 +148,8 @@ func (c *Connector) finish(outcome, errMsg string, statusCode int) {
 
 // SetStalled is the watchdog's verdict; reason says for how long nothing completed.
 func (c *Connector) SetStalled(stalled bool, reason string) {
+	c.pub.Lock()
+	defer c.pub.Unlock()
 	c.mu.Lock()
 	c.stalled = stalled
 	ch := c.transitionLocked(reason)
@@ -150,6 +159,8 @@ func (c *Connector) SetStalled(stalled bool, reason string) {
 
 // SetStandby marks a high-availability follower (true) or the leader (false).
 func (c *Connector) SetStandby(standby bool) {
+	c.pub.Lock()
+	defer c.pub.Unlock()
 	c.mu.Lock()
 	c.standby = standby
 	ch := c.transitionLocked("")
@@ -159,6 +170,8 @@ func (c *Connector) SetStandby(standby bool) {
 
 // SetDisabled marks a connector that does not poll (isActive: false).
 func (c *Connector) SetDisabled(reason string) {
+	c.pub.Lock()
+	defer c.pub.Unlock()
 	c.mu.Lock()
 	c.disabled = true
 	ch := c.transitionLocked(reason)
@@ -175,10 +188,10 @@ func (c *Connector) transitionLocked(reason string) *Change {
 		next = StatusDisabled
 	case c.standby:
 		next = StatusStandby
+	case c.failures >= FailedAfter:
+		next = StatusFailed // a refusing API is the cause: more precise than Stalled
 	case c.stalled:
 		next = StatusStalled
-	case c.failures >= FailedAfter:
-		next = StatusFailed
 	case c.failures > 0 || (last != nil && len(last.Skipped)+len(last.Dropped) > 0):
 		next = StatusDegraded
 	}

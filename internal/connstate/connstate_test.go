@@ -83,6 +83,12 @@ func TestStallAndStandbyWin(t *testing.T) {
 	assert.Equal(t, StatusStalled, c.Snapshot(time.Now()).Status)
 	attempt(c, nil)
 	assert.Equal(t, StatusConnected, c.Snapshot(time.Now()).Status, "a completed window clears the stall")
+	for range FailedAfter {
+		attempt(c, errors.New("403 Forbidden"))
+	}
+	c.SetStalled(true, "no window completed for 15m0s")
+	assert.Equal(t, StatusFailed, c.Snapshot(time.Now()).Status, "a refusing API says more than Stalled")
+	attempt(c, nil)
 	c.SetStandby(true)
 	assert.Equal(t, StatusStandby, c.Snapshot(time.Now()).Status)
 	c.SetDisabled("isActive: false")

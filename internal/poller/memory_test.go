@@ -84,7 +84,9 @@ func TestTinyEventsHeapGrowth(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, (len(body)-len(`{"data":[]}`)+1)/2, events)
 	alloc := held.TotalAlloc - m0.TotalAlloc
-	budget := uint64(2*len(body) + 16*events + 1<<20)
+	// 25 % headroom over the design (read buffer + one copy + 16 B an event) keeps the test
+	// about the design, not about a library's buffer sizes; the old code needed 178 MiB.
+	budget := uint64(float64(2*len(body)+16*events)*1.25) + 1<<20
 	growth := int64(m1.HeapAlloc) - int64(m0.HeapAlloc)
 	t.Logf("allocated %.1f MiB (budget %.1f MiB), heap held %.1f MiB, for a %d MiB page of %d events",
 		float64(alloc)/(1<<20), float64(budget)/(1<<20), float64(growth)/(1<<20), len(body)>>20, events)

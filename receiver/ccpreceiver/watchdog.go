@@ -16,10 +16,16 @@ const minStallAfter = 15 * time.Minute
 
 // stallAfter is the configured period, or three windows and at least 15 minutes.
 func (r *ccpReceiver) stallAfter() time.Duration {
+	q := r.loaded.def.Request
+	window := time.Duration(q.QueryWindowInMin) * time.Minute
 	if r.cfg.StallAfter > 0 {
+		if wait := window + time.Duration(q.QueryWindowDelayInMin)*time.Minute; r.cfg.StallAfter <= wait {
+			r.log.Warn("stall_after is not longer than one window plus its delay: a connector waiting for its next window will be reported stalled; raise stall_after",
+				zap.Duration("stall_after", r.cfg.StallAfter), zap.Duration("window_and_delay", wait))
+		}
 		return r.cfg.StallAfter
 	}
-	return max(3*time.Duration(r.loaded.def.Request.QueryWindowInMin)*time.Minute, minStallAfter)
+	return max(3*window, minStallAfter)
 }
 
 // watch runs beside the polling goroutine, never inside it, so a poll loop hung in a request

@@ -65,7 +65,7 @@ soak: build
 	CCP_SOAK=full $(GO) test -count=1 -run 'TestSoak$$' -timeout 40m -v ./soak/
 
 soak-short: build
-	$(GO) test -count=1 -run TestSoakShort -v ./soak/
+	$(GO) test -count=1 -run TestSoakShort -timeout 20m -v ./soak/
 
 clean:
 	rm -rf $(BIN) _build .cache

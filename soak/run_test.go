@@ -304,7 +304,9 @@ func (r *runner) loop() {
 			rep.TokenExpiries++
 			nextExpire = now.Add(15 * time.Second)
 		}
-		if sc.faults && now.After(nextBurst) {
+		// No burst while the incident refuses everything (the emulator checks the incident
+		// first; a burst set then would only be wiped by the next sub-phase): it comes at its end.
+		if sc.faults && now.After(nextBurst) && !r.inc.active() {
 			r.burstSeed++
 			r.env.Ingest.SetFaults(r.ingestFaults(r.burstSeed, burstLen))
 			rep.Ingest429Bursts++

@@ -188,7 +188,7 @@ func TestSoak(t *testing.T) {
 			t.Parallel()
 			rep := run(t, scenario{
 				name: "full-" + pg.String(), events: 1_000_000, span: 24 * time.Hour, paging: pg,
-				faults: true, fail503Rate: 0.05, dropRate: 0.05, kills: 5, seed: 4242 + uint64(i), deadline: 34 * time.Minute,
+				faults: true, fail503Rate: 0.02, dropRate: 0.02, kills: 5, seed: 4242 + uint64(i), deadline: 34 * time.Minute,
 				incidentPhase: incidentPhase, incidentKills: 2,
 			})
 			assertNoLoss(t, rep)

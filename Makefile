@@ -60,7 +60,7 @@ generate: $(MDATAGEN)
 	cd exporter/azuremonitordcrexporter && $(MDATAGEN) metadata.yaml
 	cd extension/ccpstatusextension && $(MDATAGEN) metadata.yaml
 
-# soak: 1,000,000 events, every fault and 5 kill -9 of the collector (about 10 minutes).
+# soak: 1,000,000 events per paging mode, every fault, an Azure incident and 5 kill -9 of the collector (about 17 minutes).
 soak: build
 	CCP_SOAK=full $(GO) test -count=1 -run 'TestSoak$$' -timeout 40m -v ./soak/
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
@@ -64,12 +63,7 @@ func credentialTexts(v any, inCred bool, depth int, into *[]string) {
 			credentialTexts(e, inCred, depth+1, into)
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range sortedKeys(x) {
 			n := normKey(k)
 			cred := inCred || n == "auth" || n == "headers"
 			if cred && harmlessHeaderKey(n) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"sort"
 	"strings"
 )
 
@@ -60,12 +59,7 @@ func walkEndpoints(v any, path string, depth int, fn func(path, raw string)) {
 			walkEndpoints(e, fmt.Sprintf("%s[%d]", path, i), depth+1, fn)
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range sortedKeys(x) {
 			p := k
 			if path != "" {
 				p = path + "." + k

@@ -148,32 +148,25 @@ func (c *Connector) finish(outcome, errMsg string, statusCode int) {
 
 // SetStalled is the watchdog's verdict; reason says for how long nothing completed.
 func (c *Connector) SetStalled(stalled bool, reason string) {
-	c.pub.Lock()
-	defer c.pub.Unlock()
-	c.mu.Lock()
-	c.stalled = stalled
-	ch := c.transitionLocked(reason)
-	c.mu.Unlock()
-	c.publishChange(ch)
+	c.change(reason, func() { c.stalled = stalled })
 }
 
 // SetStandby marks a high-availability follower (true) or the leader (false).
 func (c *Connector) SetStandby(standby bool) {
-	c.pub.Lock()
-	defer c.pub.Unlock()
-	c.mu.Lock()
-	c.standby = standby
-	ch := c.transitionLocked("")
-	c.mu.Unlock()
-	c.publishChange(ch)
+	c.change("", func() { c.standby = standby })
 }
 
 // SetDisabled marks a connector that does not poll (isActive: false).
 func (c *Connector) SetDisabled(reason string) {
+	c.change(reason, func() { c.disabled = true })
+}
+
+// change applies set under the lock and publishes the resulting transition, in order.
+func (c *Connector) change(reason string, set func()) {
 	c.pub.Lock()
 	defer c.pub.Unlock()
 	c.mu.Lock()
-	c.disabled = true
+	set()
 	ch := c.transitionLocked(reason)
 	c.mu.Unlock()
 	c.publishChange(ch)

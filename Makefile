@@ -28,7 +28,7 @@ build: $(OCB)
 	@mkdir -p $(BIN)
 	$(OCB) --config builder-config.yaml
 	cp _build/otelcol-ccp $(COLLECTOR)
-	$(GO) build -o $(BIN)/ccpemulator ./internal/cmd/ccpemulator
+	$(GO) build -o $(BIN)/ccpemulator ./internal/emulator/ccpemulator
 	@if [ -d cmd/ccp ]; then $(GO) build -o $(BIN)/ccp ./cmd/ccp; fi
 
 # run: the demo. Local emulators of a vendor API and of Azure Monitor Logs Ingestion (with its

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/demoenv"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/demoenv"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/vendorapi"
 )
 
@@ -202,7 +202,7 @@ func TestComponentsAndValidate(t *testing.T) {
 
 func TestDemoFailsClearly(t *testing.T) {
 	emu := filepath.Join(t.TempDir(), "ccpemulator")
-	build := exec.Command("go", "build", "-o", emu, "./internal/cmd/ccpemulator")
+	build := exec.Command("go", "build", "-o", emu, "./internal/emulator/ccpemulator")
 	build.Dir = root
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/demoenv"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/demoenv"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/logsingestion"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/vendorapi"
 )

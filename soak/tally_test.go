@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/demoenv"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/demoenv"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/logsingestion"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
 )
 
 // options are the parsed command-line arguments of one command.

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonpath"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/nested"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/jsonpath"
 )
 
 // Statuses of a checked poller.

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
 )
 
 // input is one value a poller needs from the user.

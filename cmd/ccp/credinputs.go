@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
 )
 
 // A parameter is a secret when its value reaches a credential, whatever its name: convert

@@ -9,7 +9,7 @@ import (
 )
 
 // corpusDir is the committed copy of the 41 real connector files.
-const corpusDir = "../../internal/connectorfile/testdata/corpus"
+const corpusDir = "../../internal/ccp/connectorfile/testdata/corpus"
 
 func corpusFile(t *testing.T, name string) string {
 	t.Helper()

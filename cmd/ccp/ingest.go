@@ -25,8 +25,8 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/otelcol-ccp/otelcol-ccp/exporter/azuremonitordcrexporter"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson"
 )
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
 )
 
 // paramShape is the form an ARM object or array parameter takes under the receiver's

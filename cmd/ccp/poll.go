@@ -16,12 +16,12 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ratelimit"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/nested"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/ratelimit"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
 )
 
 // pollDeps can be replaced by tests.

@@ -3,7 +3,7 @@ package ccpstatusextension
 import (
 	"sync"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
 )
 
 // pollingConfigSource is the Source of a connector configured inline (no connectorUiConfig).

@@ -4,7 +4,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/connstate"
 )
 

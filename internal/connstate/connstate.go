@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
 )
 
 // Status badges, as the connector page shows them.

@@ -11,10 +11,10 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/vendorapi"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
 )
 
 // benchReceiver builds a receiver around an engine for url without starting goroutines.

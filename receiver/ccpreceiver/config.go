@@ -11,8 +11,8 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/confmap"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/dedup"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/dedup"
 )
 
 // Config is the ccp receiver's configuration. A poller comes either inline (polling_config,

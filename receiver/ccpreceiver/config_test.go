@@ -90,7 +90,7 @@ func TestSecretsAreOpaque(t *testing.T) {
 
 func TestDCRConfigInputsAreOptional(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
-	cfg.Definition = filepath.Join("..", "..", "internal", "connectorfile", "testdata", "corpus", "Okta_Single_Sign-On__OktaSSOv2_PollingConfig.json")
+	cfg.Definition = filepath.Join("..", "..", "internal", "ccp", "connectorfile", "testdata", "corpus", "Okta_Single_Sign-On__OktaSSOv2_PollingConfig.json")
 	cfg.Parameters = map[string]configopaque.String{"domainname": "example.okta.com", "apikey": "k"}
 	require.NoError(t, cfg.Validate(), "dcrConfig placeholders may be left to the exporter")
 	loaded, err := cfg.loadDefinition()

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configopaque"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
 )
 
 // TestCorpusThroughConfig loads every real connector file of the corpus through the receiver's
@@ -21,7 +21,7 @@ import (
 // value for every input the file asks for. HTTP pollers must be accepted; the rest must be
 // refused with a message naming the feature, never a panic.
 func TestCorpusThroughConfig(t *testing.T) {
-	dir := filepath.Join("..", "..", "internal", "connectorfile", "testdata", "corpus")
+	dir := filepath.Join("..", "..", "internal", "ccp", "connectorfile", "testdata", "corpus")
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	require.NoError(t, err)
 	require.Len(t, files, 41, "the committed corpus copy")

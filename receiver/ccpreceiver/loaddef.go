@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/connectorfile"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/definition"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/nested"
 )
 
 // loadedDefinition is a resolved, parsed poller plus what the receiver needs around it.

@@ -13,21 +13,19 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/checkpoint"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/checkpoint"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/nested"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/ratelimit"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/connstate"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/dedup"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ratelimit"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
+	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/dedup"
 	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/metadata"
 )
 
@@ -412,29 +410,6 @@ func (r *ccpReceiver) forgetKeys() {
 	if r.dedup != nil {
 		r.dedup.Abandon()
 	}
-}
-
-func (r *ccpReceiver) toLogs(events []string) plog.Logs {
-	logs := plog.NewLogs()
-	sl := logs.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(metadata.ScopeName)
-	recs := sl.LogRecords()
-	recs.EnsureCapacity(len(events))
-	now := pcommon.NewTimestampFromTime(time.Now())
-	addOn := r.loaded.def.AddOnAttributes
-	for _, ev := range events {
-		lr := recs.AppendEmpty()
-		lr.SetObservedTimestamp(now)
-		body := lr.Body()
-		pdatajson.SetValidated(body, ev) // the engine validated the whole response
-		if body.Type() == pcommon.ValueTypeMap {
-			for _, a := range addOn {
-				body.Map().PutStr(a.Name, a.ValueString())
-			}
-		}
-		r.attrs.CopyTo(lr.Attributes())
-	}
-	return logs
 }
 
 // observer forwards engine counters to the receiver's telemetry.

@@ -18,10 +18,10 @@ import (
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/collector/config/configopaque"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/vendorapi"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/window"
 )
 
 // The seed documents this project started from must run as written. Their APIs have real
@@ -73,7 +73,7 @@ func TestWalkthroughARMTemplateRuns(t *testing.T) {
 	defer ts.Close()
 
 	cfg := createDefaultConfig().(*Config)
-	cfg.Definition = filepath.Join("..", "..", "internal", "connectorfile", "testdata", "walkthrough_template.json")
+	cfg.Definition = filepath.Join("..", "..", "internal", "ccp", "connectorfile", "testdata", "walkthrough_template.json")
 	cfg.Connector = "SecurityAuditProPoller"
 	cfg.Parameters = map[string]configopaque.String{
 		"workspace": "ws", "clientId": "cid", "clientSecret": "csecret",
@@ -105,7 +105,7 @@ func TestReferenceDocPollingConfigRuns(t *testing.T) {
 	defer ts.Close()
 
 	cfg := createDefaultConfig().(*Config)
-	cfg.Definition = filepath.Join("..", "..", "internal", "connectorfile", "testdata", "reference_apipolling.json")
+	cfg.Definition = filepath.Join("..", "..", "internal", "ccp", "connectorfile", "testdata", "reference_apipolling.json")
 	cfg.Parameters = map[string]configopaque.String{"placeHolder1": "acme"}
 	cfg.Credentials.APIKey = "ghp_secret" // the legacy file carries none: Connect supplies it
 	w := window.Window{Start: end.Add(-15 * time.Minute), End: end}

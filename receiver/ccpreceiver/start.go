@@ -7,13 +7,13 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/checkpoint"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/nested"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/checkpoint"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/dedup"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/nested"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/poller"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ratelimit"
+	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/dedup"
 )
 
 // connectorName is the configured name, else the poller's, else the receiver ID.

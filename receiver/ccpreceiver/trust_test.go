@@ -21,7 +21,7 @@ import (
 	"go.uber.org/zap"
 	zapobserver "go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/checkpoint"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/checkpoint"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/vendorapi"
 	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/metadata"
 )

@@ -11,7 +11,6 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +28,7 @@ import (
 
 	"github.com/otelcol-ccp/otelcol-ccp/exporter/azuremonitordcrexporter/internal/metadata"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/retryafter"
 )
 
 const (
@@ -607,28 +607,9 @@ func parseError(resp *http.Response) (string, string) {
 	return code, msg
 }
 
-// retryAfter reads retry-after-ms, x-ms-retry-after-ms, then Retry-After (seconds or HTTP date),
-// caps it and adds up to 10 % (at most 2 s) of jitter.
+// retryAfter reads the delay the service asks for (retryafter.Parse), caps it and adds up to 10 % (at most 2 s) of jitter.
 func retryAfter(h http.Header) (time.Duration, bool) {
-	var d time.Duration
-	found := false
-	for _, k := range []string{"retry-after-ms", "x-ms-retry-after-ms"} {
-		if v := h.Get(k); v != "" {
-			if ms, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && ms >= 0 {
-				d, found = time.Duration(ms)*time.Millisecond, true
-				break
-			}
-		}
-	}
-	if !found {
-		if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-			if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-				d, found = time.Duration(s)*time.Second, true
-			} else if t, err := http.ParseTime(v); err == nil {
-				d, found = max(time.Until(t), 0), true
-			}
-		}
-	}
+	d, found := retryafter.Parse(h)
 	if !found {
 		return 0, false
 	}

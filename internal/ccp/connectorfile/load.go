@@ -20,7 +20,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -334,7 +336,7 @@ func (w *walker) walk(v any, path string, sc *scope, depth int) error {
 				if err := w.walkTemplateBody(tm, join(path, "template"), inner, depth+1); err != nil {
 					return err
 				}
-				for _, k := range sortedKeys(t) {
+				for _, k := range slices.Sorted(maps.Keys(t)) {
 					if strings.EqualFold(k, "template") {
 						continue
 					}
@@ -345,7 +347,7 @@ func (w *walker) walk(v any, path string, sc *scope, depth int) error {
 				return nil
 			}
 		}
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			if err := w.walk(t[k], join(path, k), sc, depth+1); err != nil {
 				return err
 			}
@@ -359,23 +361,12 @@ func (w *walker) walkTemplateBody(tm map[string]any, path string, sc *scope, dep
 	if depth > maxDepth {
 		return fmt.Errorf("%s: %s: JSON nested more than %d levels", w.source, path, maxDepth)
 	}
-	for _, k := range sortedKeys(tm) {
+	for _, k := range slices.Sorted(maps.Keys(tm)) {
 		if err := w.walk(tm[k], join(path, k), sc, depth+1); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	// "resources" order inside templates matters only within the array;
-	// key order is made deterministic.
-	sort.Strings(ks)
-	return ks
 }
 
 func newPoller(res map[string]any, kind string, props map[string]any, path string, sc *scope) Poller {
@@ -494,7 +485,7 @@ func uiFrom(v any, depth int) []UIParam {
 				}
 			}
 		}
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			if strings.EqualFold(k, "parameters") {
 				continue
 			}

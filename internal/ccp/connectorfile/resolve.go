@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -204,7 +206,7 @@ func mapStrings(v any, path string, depth int, fn func(s, path string) (any, err
 		return out, nil
 	case map[string]any:
 		out := make(map[string]any, len(t))
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			y, err := mapStrings(t[k], join(path, k), depth+1, fn)
 			if err != nil {
 				return nil, err
@@ -563,7 +565,7 @@ func replaceAt(m map[string]any, keys []string, old, val string) bool {
 	cur := m
 	for i, k := range keys {
 		var real string
-		for _, kk := range sortedKeys(cur) {
+		for _, kk := range slices.Sorted(maps.Keys(cur)) {
 			if strings.EqualFold(kk, k) {
 				real = kk
 				break
@@ -678,7 +680,7 @@ func ParamsFromConnectBody(b []byte) (map[string]string, error) {
 		m = p
 	}
 	out := map[string]string{}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		switch t := m[k].(type) {
 		case string:
 			if !strings.EqualFold(k, "kind") {

@@ -2,7 +2,9 @@ package connectorfile
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -116,7 +118,7 @@ func collectUI(v any, path string, depth int, out *[]uiCandidate) {
 			collectUI(x, fmt.Sprintf("%s[%d]", path, i), depth+1, out)
 		}
 	case map[string]any:
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			if m, ok := t[k].(map[string]any); ok && strings.EqualFold(k, "connectorUiConfig") {
 				*out = append(*out, uiCandidate{path: join(path, k), ui: m})
 				continue

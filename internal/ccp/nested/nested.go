@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/sjsonkey"
 )
 
 // Limits of §7 and of this implementation.
@@ -217,7 +220,7 @@ func build(props map[string]any, parentAuth auth.Authenticator, opts Options, va
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range sortedKeys(configs) {
+	for _, k := range slices.Sorted(maps.Keys(configs)) {
 		if _, ok := b.steps[k]; !ok {
 			r.warnings = append(r.warnings, fmt.Sprintf("%s.stepCollectorConfigs.%s: no nextSteps entry refers to this step; it never runs", path, k))
 		}
@@ -327,7 +330,7 @@ func (b *builder) resolveID(id, at string) (string, error) {
 	if _, ok := b.configs[id]; ok {
 		return id, nil
 	}
-	keys := sortedKeys(b.configs)
+	keys := slices.Sorted(maps.Keys(b.configs))
 	pick := func(match func(k string) bool) []string {
 		var out []string
 		for _, k := range keys {
@@ -462,15 +465,6 @@ func (b *builder) checkChild(n *node) error {
 		return fmt.Errorf("%s: %w", n.step.path, err)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ---------------------------------------------------------------- placeholders
@@ -1003,15 +997,5 @@ func attach(rec, name string, events []string) (string, error) {
 	if !json.Valid([]byte(val)) {
 		return "", fmt.Errorf("child result is not valid JSON")
 	}
-	return sjson.SetRaw(t, sjsonKey(name), val)
-}
-
-// sjsonKey makes a plain key an sjson path: special characters escaped, an all-digit key
-// forced to be a key (":") rather than an array index.
-func sjsonKey(k string) string {
-	k = strings.NewReplacer(".", `\.`, "*", `\*`, "?", `\?`, "|", `\|`, "#", `\#`, "@", `\@`).Replace(k)
-	if k != "" && strings.Trim(k, "0123456789") == "" {
-		k = ":" + k
-	}
-	return k
+	return sjson.SetRaw(t, sjsonkey.Path(name), val)
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/jsonpath"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/timefmt"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/retryafter"
 )
 
 // Observer receives the engine's counters; the receiver forwards them to its telemetry.
@@ -705,20 +706,7 @@ func (e *Engine) retryAfter(h http.Header) time.Duration {
 		d = resetDelay(h.Get(rl.ResetHeader), rl.ResetFormat)
 	}
 	if d <= 0 {
-		if v := h.Get("retry-after-ms"); v != "" {
-			if ms, err := strconv.ParseFloat(v, 64); err == nil {
-				d = time.Duration(ms * float64(time.Millisecond))
-			}
-		}
-	}
-	if d <= 0 {
-		if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-			if s, err := strconv.ParseFloat(v, 64); err == nil {
-				d = time.Duration(s * float64(time.Second))
-			} else if t, err := http.ParseTime(v); err == nil {
-				d = time.Until(t)
-			}
-		}
+		d, _ = retryafter.Parse(h)
 	}
 	if d <= 0 {
 		if v := h.Get("X-RateLimit-Reset"); v != "" {

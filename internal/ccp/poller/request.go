@@ -13,6 +13,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/jsonpath"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/lenientjson"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/sjsonkey"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/timefmt"
 )
 
@@ -220,7 +221,7 @@ func buildFirst(d *definition.Definition, b builtins) *reqSpec {
 		// The key belongs in the payload but the template does not place it: add it (§3.2).
 		switch {
 		case r.jsonBody != nil:
-			r.jsonBody, _ = sjson.SetBytes(r.jsonBody, sjsonKey(b.apiKeyName), b.key)
+			r.jsonBody, _ = sjson.SetBytes(r.jsonBody, sjsonkey.Path(b.apiKeyName), b.key)
 		default:
 			r.form = append(r.form, kv{b.apiKeyName, b.key})
 		}
@@ -261,12 +262,6 @@ func paramsJSON(orig []definition.Param, params []kv, b builtins) []byte {
 	return buf.Bytes()
 }
 
-// sjsonKey escapes a plain key for sjson, whose paths treat '.', '*' and '?' specially.
-func sjsonKey(k string) string {
-	r := strings.NewReplacer(".", `\.`, "*", `\*`, "?", `\?`, "|", `\|`, "#", `\#`, "@", `\@`)
-	return r.Replace(k)
-}
-
 // placement says where a paging value goes (§6.2).
 type placement struct {
 	requestBody bool   // pagingInfoPlacement RequestBody, or the POST+JSON default
@@ -294,12 +289,12 @@ func (r *reqSpec) place(name, value string, numeric bool, pl placement) {
 			r.jsonBody = nb
 		}
 	case pl.requestBody && r.jsonBody != nil:
-		if nb, err := sjson.SetBytes(r.jsonBody, sjsonKey(name), asValue()); err == nil {
+		if nb, err := sjson.SetBytes(r.jsonBody, sjsonkey.Path(name), asValue()); err == nil {
 			r.jsonBody = nb
 		}
 	case pl.requestBody && (len(r.form) > 0 || r.method != "GET"):
 		if r.jsonBody == nil && r.rawBody == nil && len(r.form) == 0 {
-			r.jsonBody, _ = sjson.SetBytes([]byte("{}"), sjsonKey(name), asValue())
+			r.jsonBody, _ = sjson.SetBytes([]byte("{}"), sjsonkey.Path(name), asValue())
 			return
 		}
 		r.form = setKV(r.form, name, value)

@@ -130,6 +130,14 @@ type Page struct {
 	Resume string
 }
 
+// WindowPoller polls one query window, handing each page to deliver in order, and returns the
+// persistent cursor to save. *Engine implements it; decorators (nested steps) wrap it.
+type WindowPoller interface {
+	PollWindow(ctx context.Context, w window.Window, cursor, resume string, deliver func(context.Context, Page) error) (string, error)
+}
+
+var _ WindowPoller = (*Engine)(nil)
+
 // Engine polls one definition. It is not safe for concurrent PollWindow calls; the receiver
 // runs one poll at a time per connector, as CCP does.
 type Engine struct {

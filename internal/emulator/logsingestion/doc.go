@@ -88,5 +88,9 @@
 // Rows(dcr, stream) returns copies of the stored rows in arrival order; RowCount() counts all stored
 // rows; Requests() returns a record per ingestion request (status, wire and decompressed size, row
 // count, ...); Stats() returns counters (requests by status, token requests by grant, dropped
-// connections and the rows stored in them, ...). Reset() clears rows, requests and counters.
+// connections and the rows stored in them, ...). Stats().Wire sums the bytes on the wire of the
+// accepted requests that carried rows (count, total, largest, most recent; MeanFill excludes the
+// most recent, the partial request ending a flush), and each Request records its Content-Length
+// and the bytes read. Options.DiscardRows counts rows without keeping them (long benchmarks).
+// Reset() clears rows, requests and counters.
 package logsingestion

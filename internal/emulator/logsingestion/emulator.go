@@ -77,6 +77,10 @@ type Options struct {
 
 	Faults Faults
 
+	// DiscardRows validates and counts rows (RowCount, Stats) without keeping them: Rows returns
+	// none. For benchmarks whose millions of rows would not fit in memory.
+	DiscardRows bool
+
 	// CAFile, when set, is where the CA certificate PEM is written. Default: a file in a private
 	// temporary directory removed by Close.
 	CAFile string
@@ -160,12 +164,15 @@ type Emulator struct {
 
 // Request describes one ingestion request as the emulator saw it.
 type Request struct {
-	Time              time.Time
-	DCR, Stream       string
-	APIVersion        string
-	Status            int
-	ErrorCode         string
-	WireBytes         int64
+	Time        time.Time
+	DCR, Stream string
+	APIVersion  string
+	Status      int
+	ErrorCode   string
+	// WireBytes is the number of body bytes read (for a 413 on Content-Length: that header's value).
+	WireBytes int64
+	// ContentLength is the Content-Length header (-1 when the body was sent chunked).
+	ContentLength     int64
 	DecompressedBytes int64
 	Rows              int
 	ContentEncoding   string
@@ -188,6 +195,43 @@ type Stats struct {
 	TokenRequests         map[string]int // by kind: client_secret, client_certificate, federated, managed_identity_appservice, managed_identity_imds
 	TokenErrors           int
 	MaxWireBytesSeen      int64
+	Wire                  WireStats
+}
+
+// WireStats describe the size on the wire of the accepted requests (answered 204) that carried
+// rows; accepted requests without rows (the exporter's start-up probe `[]`) are only counted.
+type WireStats struct {
+	Requests  int   // accepted requests with at least one row
+	Bytes     int64 // their bytes on the wire, summed
+	MaxBytes  int64 // the largest of them
+	LastBytes int64 // the most recent one
+	Empty     int   // accepted requests without rows
+}
+
+// MeanFill is the mean size on the wire of the accepted requests with rows, the most recent
+// excluded (the final, partial request of a flush), as a fraction of limit. With one request it
+// is that request's fill; with none, 0.
+func (w WireStats) MeanFill(limit int64) float64 {
+	n, b := w.Requests, w.Bytes
+	if n > 1 {
+		n, b = n-1, b-w.LastBytes
+	}
+	if n == 0 || limit <= 0 {
+		return 0
+	}
+	return float64(b) / float64(n) / float64(limit)
+}
+
+// accountWireLocked adds an accepted request to the wire statistics.
+func (s *Stats) accountWireLocked(rec *Request) {
+	if rec.Rows == 0 {
+		s.Wire.Empty++
+		return
+	}
+	s.Wire.Requests++
+	s.Wire.Bytes += rec.WireBytes
+	s.Wire.MaxBytes = max(s.Wire.MaxBytes, rec.WireBytes)
+	s.Wire.LastBytes = rec.WireBytes
 }
 
 type windowEntry struct {
@@ -197,121 +241,144 @@ type windowEntry struct {
 
 // Start starts an emulator on 127.0.0.1.
 func Start(opts Options) (*Emulator, error) {
-	if opts.Addr == "" {
-		opts.Addr = "127.0.0.1:0"
-	}
-	host, _, err := net.SplitHostPort(opts.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("logsingestion: bad Addr %q: %w", opts.Addr, err)
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("logsingestion: Addr %q must be a loopback IP address", opts.Addr)
-	}
-	if opts.Audience == "" {
-		opts.Audience = DefaultAudience
-	}
-	opts.Audience = strings.TrimRight(opts.Audience, "/")
-	if opts.TokenTTL <= 0 {
-		opts.TokenTTL = DefaultTokenTTL
-	}
-	if opts.MaxWireBytes <= 0 {
-		opts.MaxWireBytes = DefaultMaxWireBytes
-	}
-	if opts.MaxDecompressedBytes <= 0 {
-		opts.MaxDecompressedBytes = DefaultMaxDecompressedBytes
-	}
-	if opts.RequestsPerMinute <= 0 {
-		opts.RequestsPerMinute = DefaultRequestsPerMinute
-	}
-	if opts.BytesPerMinute <= 0 {
-		opts.BytesPerMinute = DefaultBytesPerMinute
-	}
-	for id, streams := range opts.DCRs {
-		if id == "" || len(streams) == 0 {
-			return nil, fmt.Errorf("logsingestion: DCR %q needs at least one stream", id)
-		}
-	}
-	e := &Emulator{
-		opts:    opts,
-		rows:    map[string][]map[string]any{},
-		windows: map[string][]windowEntry{},
-		hmacKey: randomBytes(32),
-	}
-	e.identityHd = opts.IdentityHeader
-	if e.identityHd == "" {
-		e.identityHd = hex.EncodeToString(randomBytes(16))
-	}
-	e.miClientID = opts.ManagedIdentityClientID
-	if e.miClientID == "" {
-		e.miClientID = "msi-" + hex.EncodeToString(randomBytes(8))
-	}
-	e.resetStatsLocked()
-	e.setFaultsLocked(opts.Faults)
-
-	e.ca, err = newTestCA()
+	host, err := withDefaults(&opts)
 	if err != nil {
 		return nil, err
 	}
-	e.caFile = opts.CAFile
+	e := newEmulator(opts)
+	if err := e.writeCA(); err != nil {
+		return nil, err
+	}
+	if err := e.listen(host); err != nil {
+		e.cleanup()
+		return nil, err
+	}
+	e.serve()
+	return e, nil
+}
+
+// withDefaults checks opts and fills its zero values; it returns the host of opts.Addr.
+func withDefaults(opts *Options) (string, error) {
+	orDefault(&opts.Addr, "127.0.0.1:0")
+	host, err := loopbackHost("Addr", opts.Addr)
+	if err != nil {
+		return "", err
+	}
+	orDefault(&opts.Audience, DefaultAudience)
+	opts.Audience = strings.TrimRight(opts.Audience, "/")
+	orDefault(&opts.TokenTTL, DefaultTokenTTL)
+	orDefault(&opts.MaxWireBytes, DefaultMaxWireBytes)
+	orDefault(&opts.MaxDecompressedBytes, DefaultMaxDecompressedBytes)
+	orDefault(&opts.RequestsPerMinute, DefaultRequestsPerMinute)
+	orDefault(&opts.BytesPerMinute, DefaultBytesPerMinute)
+	for id, streams := range opts.DCRs {
+		if id == "" || len(streams) == 0 {
+			return "", fmt.Errorf("logsingestion: DCR %q needs at least one stream", id)
+		}
+	}
+	return host, nil
+}
+
+// orDefault sets *v to d when *v is zero (or negative, for numbers: the limits take no negatives).
+func orDefault[T string | int | int64 | time.Duration](v *T, d T) {
+	var zero T
+	if *v <= zero {
+		*v = d
+	}
+}
+
+// loopbackHost returns the host of addr ("host:port"), which must be a loopback IP address.
+func loopbackHost(field, addr string) (string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("logsingestion: bad %s %q: %w", field, addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return "", fmt.Errorf("logsingestion: %s %q must be a loopback IP address with a port", field, addr)
+	}
+	return host, nil
+}
+
+func newEmulator(opts Options) *Emulator {
+	e := &Emulator{
+		opts:       opts,
+		rows:       map[string][]map[string]any{},
+		windows:    map[string][]windowEntry{},
+		hmacKey:    randomBytes(32),
+		identityHd: opts.IdentityHeader,
+		miClientID: opts.ManagedIdentityClientID,
+	}
+	orDefault(&e.identityHd, hex.EncodeToString(randomBytes(16)))
+	orDefault(&e.miClientID, "msi-"+hex.EncodeToString(randomBytes(8)))
+	e.resetStatsLocked()
+	e.setFaultsLocked(opts.Faults)
+	return e
+}
+
+// writeCA generates the CA and writes its PEM to Options.CAFile or a private temporary file.
+func (e *Emulator) writeCA() (err error) {
+	if e.ca, err = newTestCA(); err != nil {
+		return err
+	}
+	e.caFile = e.opts.CAFile
 	if e.caFile == "" {
-		e.tmpDir, err = os.MkdirTemp("", "logsingestion-emulator-")
-		if err != nil {
-			return nil, err
+		if e.tmpDir, err = os.MkdirTemp("", "logsingestion-emulator-"); err != nil {
+			return err
 		}
 		e.caFile = filepath.Join(e.tmpDir, "ca.pem")
 	}
 	if err = os.WriteFile(e.caFile, e.ca.caPEM, 0o600); err != nil {
 		e.cleanup()
-		return nil, fmt.Errorf("logsingestion: writing CA file: %w", err)
+		return fmt.Errorf("logsingestion: writing CA file: %w", err)
 	}
+	return nil
+}
 
-	e.ln, err = net.Listen("tcp", opts.Addr)
-	if err != nil {
-		e.cleanup()
-		return nil, err
-	}
-	miAddr := opts.IdentityAddr
+// listen opens the HTTPS listener on Options.Addr and the managed-identity one on
+// Options.IdentityAddr (default: a free port on host).
+func (e *Emulator) listen(host string) error {
+	miAddr := e.opts.IdentityAddr
 	if miAddr == "" {
 		miAddr = net.JoinHostPort(host, "0")
-	} else if h, _, err := net.SplitHostPort(miAddr); err != nil || net.ParseIP(h) == nil || !net.ParseIP(h).IsLoopback() {
-		e.ln.Close()
-		e.cleanup()
-		return nil, fmt.Errorf("logsingestion: IdentityAddr %q must be a loopback IP address with a port", miAddr)
+	} else if _, err := loopbackHost("IdentityAddr", miAddr); err != nil {
+		return err
 	}
-	e.miLn, err = net.Listen("tcp", miAddr)
-	if err != nil {
+	var err error
+	if e.ln, err = net.Listen("tcp", e.opts.Addr); err != nil {
+		return err
+	}
+	if e.miLn, err = net.Listen("tcp", miAddr); err != nil {
 		e.ln.Close()
-		e.cleanup()
-		return nil, err
+		return err
 	}
 	e.baseURL = "https://" + e.ln.Addr().String()
 	e.miBaseURL = "http://" + e.miLn.Addr().String()
+	return nil
+}
 
-	errLog := log.New(io.Discard, "", 0)
-	e.srv = &http.Server{
-		Handler: http.HandlerFunc(e.serveHTTPS),
-		TLSConfig: &tls.Config{
-			MinVersion:   tls.VersionTLS12, // the real service enforces TLS >= 1.2
-			Certificates: []tls.Certificate{e.ca.leaf},
-		},
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          errLog,
+// serve runs the ingestion/STS server (TLS) and the managed-identity server (plain HTTP).
+func (e *Emulator) serve() {
+	e.srv = quietServer(http.HandlerFunc(e.serveHTTPS))
+	e.srv.TLSConfig = &tls.Config{
+		MinVersion:   tls.VersionTLS12, // the real service enforces TLS >= 1.2
+		Certificates: []tls.Certificate{e.ca.leaf},
 	}
-	e.miSrv = &http.Server{
-		Handler:           http.HandlerFunc(e.serveMI),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          errLog,
-	}
-	e.wg.Add(2)
+	e.miSrv = quietServer(http.HandlerFunc(e.serveMI))
+	e.goServe(func() error { return e.srv.ServeTLS(e.ln, "", "") })
+	e.goServe(func() error { return e.miSrv.Serve(e.miLn) })
+}
+
+func quietServer(h http.Handler) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+}
+
+// goServe runs a server loop that Close waits for.
+func (e *Emulator) goServe(run func() error) {
+	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		_ = e.srv.ServeTLS(e.ln, "", "")
+		_ = run()
 	}()
-	go func() {
-		defer e.wg.Done()
-		_ = e.miSrv.Serve(e.miLn)
-	}()
-	return e, nil
 }
 
 func (e *Emulator) cleanup() {

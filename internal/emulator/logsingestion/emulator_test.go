@@ -79,6 +79,12 @@ func post(t *testing.T, e *Emulator, path, token string, body []byte, hdr map[st
 			req.Header.Set(k, v)
 		}
 	}
+	return do(t, e, req)
+}
+
+// do sends req with a client trusting the emulator.
+func do(t *testing.T, e *Emulator, req *http.Request) resp {
+	t.Helper()
 	c := e.HTTPClient()
 	defer c.CloseIdleConnections()
 	r, err := c.Do(req)

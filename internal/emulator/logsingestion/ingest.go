@@ -46,6 +46,9 @@ func (e *Emulator) finish(rec *Request, status int, code string) {
 	if rec.WireBytes > e.stats.MaxWireBytesSeen {
 		e.stats.MaxWireBytesSeen = rec.WireBytes
 	}
+	if status == http.StatusNoContent {
+		e.stats.accountWireLocked(rec)
+	}
 	e.requests = append(e.requests, *rec)
 }
 
@@ -56,7 +59,7 @@ func (e *Emulator) fail(w http.ResponseWriter, rec *Request, status int, code, m
 
 func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []string) {
 	rec := &Request{Time: time.Now(), ContentEncoding: r.Header.Get("Content-Encoding"),
-		ClientRequestID: r.Header.Get("x-ms-client-request-id")}
+		ClientRequestID: r.Header.Get("x-ms-client-request-id"), ContentLength: r.ContentLength}
 	rec.APIVersion = r.URL.Query().Get("api-version")
 
 	// 1. Route. Segments are compared after percent-decoding; messages use the raw form.
@@ -301,8 +304,10 @@ func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []strin
 	}
 	rec.Rows = len(rows)
 	e.mu.Lock()
-	key := dcr + "\x00" + stream
-	e.rows[key] = append(e.rows[key], rows...)
+	if !e.opts.DiscardRows {
+		key := dcr + "\x00" + stream
+		e.rows[key] = append(e.rows[key], rows...)
+	}
 	e.rowCount += len(rows)
 	e.stats.RowsStored += len(rows)
 	e.stats.ColumnsDropped += colsDropped

@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connector"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/vendorapi"
@@ -26,11 +26,9 @@ func benchReceiver(b *testing.B, url string, paging map[string]any) (*ccpReceive
 	require.NoError(b, err)
 	r := &ccpReceiver{loaded: loaded, attrs: pcommon.NewMap()}
 	r.attrs.PutStr("ccp.connector", "bench")
-	a, err := auth.New(loaded.def.Auth, auth.Settings{})
+	c, err := loaded.Open(connector.Options{})
 	require.NoError(b, err)
-	e, err := poller.New(loaded.def, poller.Options{Auth: a})
-	require.NoError(b, err)
-	return r, e
+	return r, c.Engine
 }
 
 // BenchmarkPageToLogs: one page of 1000 ~1 KB events, from the HTTP response to plog.Logs.

@@ -18,7 +18,7 @@ func (r *ccpReceiver) toLogs(events []string) plog.Logs {
 	recs := sl.LogRecords()
 	recs.EnsureCapacity(len(events))
 	now := pcommon.NewTimestampFromTime(time.Now())
-	addOn := r.loaded.def.AddOnAttributes
+	addOn := r.loaded.Def.AddOnAttributes
 	for _, ev := range events {
 		lr := recs.AppendEmpty()
 		lr.SetObservedTimestamp(now)

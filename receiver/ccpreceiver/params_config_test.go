@@ -16,6 +16,8 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connector"
 )
 
 const (
@@ -47,7 +49,7 @@ func unmarshalParams(t *testing.T, name string) (*Config, error) {
 	return cfg.(*Config), nil
 }
 
-func loadParams(t *testing.T, name string) *loadedDefinition {
+func loadParams(t *testing.T, name string) *connector.Loaded {
 	t.Helper()
 	cfg, err := unmarshalParams(t, name)
 	require.NoError(t, err)
@@ -57,8 +59,8 @@ func loadParams(t *testing.T, name string) *loadedDefinition {
 	return loaded
 }
 
-func header(l *loadedDefinition, name string) string {
-	for _, h := range l.def.Request.Headers {
+func header(l *connector.Loaded, name string) string {
+	for _, h := range l.Def.Request.Headers {
 		if h.Name == name {
 			return h.ValueString()
 		}
@@ -76,7 +78,7 @@ func TestConnectorIsANameOrAnIndex(t *testing.T) {
 		"from_env": "CortexXdrEndpoints", // ${env:CCP_TEST_CONNECTOR} = 2
 	} {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, want, loadParams(t, name).name)
+			assert.Equal(t, want, loadParams(t, name).Name)
 		})
 	}
 	for _, name := range []string{"float_connector", "list_connector"} {
@@ -95,10 +97,10 @@ func TestObjectParameterAsYAMLMap(t *testing.T) {
 	for _, name := range []string{"index0", "json_text"} { // a JSON string keeps working
 		t.Run(name, func(t *testing.T) {
 			loaded := loadParams(t, name)
-			assert.Equal(t, "https://dce.example.com", loaded.def.DCR.DataCollectionEndpoint)
-			assert.Equal(t, "dcr-00000000000000000000000000000042", loaded.def.DCR.DataCollectionRuleImmutableID)
-			assert.Equal(t, "Custom-CortexXdrStreamAgent", loaded.def.DCR.StreamName)
-			assert.Equal(t, "https://api.example.com/public_api/v1/audits/agents_reports", loaded.def.Request.APIEndpoint)
+			assert.Equal(t, "https://dce.example.com", loaded.Def.DCR.DataCollectionEndpoint)
+			assert.Equal(t, "dcr-00000000000000000000000000000042", loaded.Def.DCR.DataCollectionRuleImmutableID)
+			assert.Equal(t, "Custom-CortexXdrStreamAgent", loaded.Def.DCR.StreamName)
+			assert.Equal(t, "https://api.example.com/public_api/v1/audits/agents_reports", loaded.Def.Request.APIEndpoint)
 			assert.Equal(t, "42", header(loaded, "x-xdr-auth-id"), "a YAML number is a parameter too")
 		})
 	}
@@ -106,11 +108,11 @@ func TestObjectParameterAsYAMLMap(t *testing.T) {
 
 func TestArrayAndNestedParametersAsYAML(t *testing.T) {
 	loaded := loadParams(t, "lists")
-	assert.Equal(t, "https://a.example.com/v1/events", loaded.def.Request.APIEndpoint)
+	assert.Equal(t, "https://a.example.com/v1/events", loaded.Def.Request.APIEndpoint)
 	assert.Equal(t, "primary", header(loaded, "X-Target"))
 	assert.Equal(t, "eu-1", header(loaded, "X-Region"))
-	assert.Equal(t, "dcr-1", loaded.def.DCR.DataCollectionRuleImmutableID)
-	assert.Equal(t, testSecret, loaded.def.Auth.Fields.String("ApiKey"))
+	assert.Equal(t, "dcr-1", loaded.Def.DCR.DataCollectionRuleImmutableID)
+	assert.Equal(t, testSecret, loaded.Def.Auth.Fields.String("ApiKey"))
 
 	cfg, err := unmarshalParams(t, "lists")
 	require.NoError(t, err)
@@ -142,7 +144,7 @@ func TestMapAndListParametersStayOpaque(t *testing.T) {
 	require.NoError(t, err)
 	loaded, err := cfg.loadDefinition()
 	require.NoError(t, err)
-	require.Equal(t, testSecret, loaded.def.DCR.DataCollectionRuleImmutableID, "the secret did reach the definition")
+	require.Equal(t, testSecret, loaded.Def.DCR.DataCollectionRuleImmutableID, "the secret did reach the definition")
 
 	out := confmap.New()
 	require.NoError(t, out.Marshal(cfg))
@@ -178,8 +180,8 @@ func TestMapAndListParametersStayOpaque(t *testing.T) {
 // dcrConfig's members stay optional (the exporter's own settings apply).
 func TestObjectParameterMissingMembers(t *testing.T) {
 	loaded := loadParams(t, "partial_dcr")
-	assert.Equal(t, "https://dce.example.com", loaded.def.DCR.DataCollectionEndpoint)
-	assert.Empty(t, loaded.def.DCR.DataCollectionRuleImmutableID)
+	assert.Equal(t, "https://dce.example.com", loaded.Def.DCR.DataCollectionEndpoint)
+	assert.Empty(t, loaded.Def.DCR.DataCollectionRuleImmutableID)
 
 	cfg, err := unmarshalParams(t, "partial_routing")
 	require.NoError(t, err)

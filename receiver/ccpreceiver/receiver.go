@@ -20,7 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/checkpoint"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/nested"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connector"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
@@ -40,12 +40,11 @@ type ccpReceiver struct {
 	host   component.Host
 	client storage.Client
 	store  *checkpoint.Store
-	loaded *loadedDefinition
-	engine *poller.Engine
-	steps  *nested.Runner // nil without nested steps
-	dedup  *dedup.Filter  // nil unless dedup is configured
-	attrs  pcommon.Map    // connector attributes copied onto every record
-	name   string         // the connector's label (ccp.connector)
+	loaded *connector.Loaded
+	poller poller.WindowPoller // the engine, wrapped by nested steps when there are any
+	dedup  *dedup.Filter       // nil unless dedup is configured
+	attrs  pcommon.Map         // connector attributes copied onto every record
+	name   string              // the connector's label (ccp.connector)
 	reg    *connstate.Registry
 	conn   *connstate.Connector // this connector in the registry health and the status page read
 	// metricAttrs label every metric with the connector, so several ccp receivers in one
@@ -88,12 +87,12 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 	r.loaded = loaded
 	r.name = r.connectorName()
 	r.log = r.set.Logger.With(zap.String("connector", r.name))
-	for _, w := range loaded.def.Warnings {
+	for _, w := range loaded.Def.Warnings {
 		r.log.Warn(w)
 	}
 	r.metricAttrs = metric.WithAttributeSet(attribute.NewSet(attribute.String("connector", r.name)))
 	r.conn = r.reg.Register(r.identity())
-	if !loaded.def.IsActive {
+	if !loaded.Def.IsActive {
 		r.log.Warn("the definition sets isActive: false; the receiver does not poll")
 		r.conn.SetDisabled("the definition sets isActive: false")
 		return nil
@@ -101,7 +100,7 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 	if err := r.openState(ctx); err != nil {
 		return err
 	}
-	if err := r.buildEngine(ctx); err != nil {
+	if err := r.openConnector(ctx); err != nil {
 		return err
 	}
 	r.attrs = recordAttributes(r.name, loaded)
@@ -123,13 +122,13 @@ func (r *ccpReceiver) Start(ctx context.Context, host component.Host) error {
 
 // identity describes this connector to the registry.
 func (r *ccpReceiver) identity() connstate.Identity {
-	d := r.loaded.def
+	d := r.loaded.Def
 	kind := "RestApiPoller"
 	if d.Legacy {
 		kind = "APIPolling"
 	}
-	return connstate.Identity{ID: r.set.ID.String(), Name: r.name, Kind: kind, Source: r.loaded.source,
-		Poller: r.loaded.name, DataType: d.DataType, DCRImmutableID: d.DCR.DataCollectionRuleImmutableID,
+	return connstate.Identity{ID: r.set.ID.String(), Name: r.name, Kind: kind, Source: r.loaded.Source,
+		Poller: r.loaded.Name, DataType: d.DataType, DCRImmutableID: d.DCR.DataCollectionRuleImmutableID,
 		StreamName: d.DCR.StreamName, WindowSize: time.Duration(d.Request.QueryWindowInMin) * time.Minute}
 }
 
@@ -170,7 +169,7 @@ func storageClient(ctx context.Context, host component.Host, id *component.ID, s
 // capped exponential backoff and never skipped: the checkpoint only moves past a window
 // whose every page the pipeline accepted.
 func (r *ccpReceiver) run(ctx context.Context) {
-	q := r.loaded.def.Request
+	q := r.loaded.Def.Request
 	sched := window.Schedule{
 		Size:  time.Duration(q.QueryWindowInMin) * time.Minute,
 		Delay: time.Duration(q.QueryWindowDelayInMin) * time.Minute,
@@ -208,7 +207,7 @@ func (r *ccpReceiver) run(ctx context.Context) {
 		}
 		r.window, r.pagePos = w, resume
 		r.conn.Begin(w.Start, w.End)
-		cursor, err := r.engine.PollWindow(ctx, w, r.state.Cursor, resume, r.deliver)
+		cursor, err := r.poller.PollWindow(ctx, w, r.state.Cursor, resume, r.deliver)
 		if err != nil && ctx.Err() != nil {
 			return // shutting down mid-window: the saved partial position resumes it
 		}
@@ -310,13 +309,6 @@ func (r *ccpReceiver) reportFailure(w window.Window, err error, failures int) {
 // deliver turns one page into log records and hands them to the pipeline; the persistent
 // cursor is saved only once the pipeline accepted the page.
 func (r *ccpReceiver) deliver(ctx context.Context, page poller.Page) error {
-	if r.steps != nil && len(page.Events) > 0 {
-		events, err := r.steps.Expand(ctx, r.window, page.Events)
-		if err != nil {
-			return fmt.Errorf("nested steps of page %d: %w", page.Number, err)
-		}
-		page.Events = events
-	}
 	events := page.Events
 	if r.skip > 0 {
 		n := min(r.skip, len(events))

@@ -13,7 +13,7 @@ import (
 // readable; so do values too short or too common to mask without garbling messages.
 func (r *ccpReceiver) paramSecrets() []string {
 	origin := "" // scheme://host[:port] of the API
-	if u, err := url.Parse(r.loaded.def.Request.APIEndpoint); err == nil {
+	if u, err := url.Parse(r.loaded.Def.Request.APIEndpoint); err == nil {
 		origin = strings.ToLower(u.Scheme + "://" + u.Host)
 	}
 	var out []string

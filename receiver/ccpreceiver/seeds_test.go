@@ -18,7 +18,7 @@ import (
 	"github.com/tidwall/gjson"
 	"go.opentelemetry.io/collector/config/configopaque"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connector"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/emulator/vendorapi"
@@ -43,14 +43,10 @@ func pollSeed(t *testing.T, cfg *Config, client *http.Client, w window.Window) [
 	require.NoError(t, cfg.Validate())
 	loaded, err := cfg.loadDefinition()
 	require.NoError(t, err)
-	c := cfg.Credentials
-	a, err := auth.New(loaded.def.Auth, auth.Settings{HTTPClient: client, Credentials: auth.Credentials{
-		APIKey: string(c.APIKey), Username: string(c.Username), Password: string(c.Password)}})
-	require.NoError(t, err)
-	e, err := poller.New(loaded.def, poller.Options{HTTPClient: client, Auth: a})
+	c, err := loaded.Open(connector.Options{HTTPClient: client, Credentials: cfg.credentials()})
 	require.NoError(t, err)
 	var ids []string
-	_, err = e.PollWindow(context.Background(), w, "", "", func(_ context.Context, p poller.Page) error {
+	_, err = c.Poller.PollWindow(context.Background(), w, "", "", func(_ context.Context, p poller.Page) error {
 		for _, ev := range p.Events {
 			ids = append(ids, gjson.Get(ev, "id").String())
 		}

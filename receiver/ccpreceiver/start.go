@@ -9,9 +9,8 @@ import (
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/checkpoint"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/nested"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connector"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/ratelimit"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccpattr"
 	"github.com/otelcol-ccp/otelcol-ccp/receiver/ccpreceiver/internal/dedup"
 )
@@ -21,8 +20,8 @@ func (r *ccpReceiver) connectorName() string {
 	switch {
 	case r.cfg.Name != "":
 		return r.cfg.Name
-	case r.loaded.name != "":
-		return r.loaded.name
+	case r.loaded.Name != "":
+		return r.loaded.Name
 	}
 	return r.set.ID.String()
 }
@@ -45,79 +44,52 @@ func (r *ccpReceiver) openState(ctx context.Context) error {
 	return nil
 }
 
-// authSettings are what every auth type of this connector is built with.
-func (r *ccpReceiver) authSettings(ctx context.Context) (auth.Settings, error) {
-	httpClient, err := r.cfg.Client.ToClient(ctx, r.host.GetExtensions(), r.set.TelemetrySettings)
-	if err != nil {
-		return auth.Settings{}, fmt.Errorf("client: %w", err)
+// credentials are the connect-time values of the configuration.
+func (c *Config) credentials() auth.Credentials {
+	k := c.Credentials
+	return auth.Credentials{
+		Username: string(k.Username), Password: string(k.Password), APIKey: string(k.APIKey),
+		ClientID: string(k.ClientID), ClientSecret: string(k.ClientSecret), RefreshToken: string(k.RefreshToken),
+		AuthorizationCode: string(k.AuthorizationCode), UserToken: string(k.UserToken),
 	}
-	c := r.cfg.Credentials
-	return auth.Settings{
-		HTTPClient: httpClient,
-		Logger:     r.log,
-		State:      r.store,
-		Credentials: auth.Credentials{
-			Username: string(c.Username), Password: string(c.Password), APIKey: string(c.APIKey),
-			ClientID: string(c.ClientID), ClientSecret: string(c.ClientSecret), RefreshToken: string(c.RefreshToken),
-			AuthorizationCode: string(c.AuthorizationCode), UserToken: string(c.UserToken),
-		},
-	}, nil
 }
 
-// buildEngine assembles auth, the polling engine and, when the definition has them, the
-// nested steps around it.
-func (r *ccpReceiver) buildEngine(ctx context.Context) error {
-	def, source := r.loaded.def, r.loaded.source
-	settings, err := r.authSettings(ctx)
+// openConnector builds the HTTP client from confighttp, then the connector's auth, engine and
+// nested steps.
+func (r *ccpReceiver) openConnector(ctx context.Context) error {
+	httpClient, err := r.cfg.Client.ToClient(ctx, r.host.GetExtensions(), r.set.TelemetrySettings)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	c, err := r.loaded.Open(connector.Options{
+		HTTPClient: httpClient, Credentials: r.cfg.credentials(), State: r.store, Logger: r.log,
+		Engine: poller.Options{
+			Observer: &observer{tb: r.tb, skipped: r.skipped, conn: r.conn,
+				connector: r.name, attrs: r.metricAttrs},
+			MaxBodySize:       r.cfg.MaxBodySize,
+			MaxPages:          r.cfg.MaxPagesPerWindow,
+			MaxEventsPerPage:  r.cfg.MaxEventsPerPage,
+			DefaultTimeFormat: r.cfg.DefaultTimeFormat,
+			OffsetMode:        r.cfg.OffsetMode,
+			OffsetSendZero:    r.cfg.OffsetSendZero,
+			Secrets:           r.paramSecrets(),
+		},
+	})
 	if err != nil {
 		return err
 	}
-	authn, err := auth.New(def.Auth, settings)
-	if err != nil {
-		return fmt.Errorf("%s: auth: %w", source, err)
-	}
-	for _, k := range def.Auth.Fields.Unused() {
-		r.log.Warn("unknown key ignored", zap.String("key", k))
-	}
-	opts := poller.Options{
-		HTTPClient: settings.HTTPClient,
-		Auth:       authn,
-		Logger:     r.log,
-		Observer: &observer{tb: r.tb, skipped: r.skipped, conn: r.conn,
-			connector: r.name, attrs: r.metricAttrs},
-		MaxBodySize:       r.cfg.MaxBodySize,
-		MaxPages:          r.cfg.MaxPagesPerWindow,
-		MaxEventsPerPage:  r.cfg.MaxEventsPerPage,
-		DefaultTimeFormat: r.cfg.DefaultTimeFormat,
-		OffsetMode:        r.cfg.OffsetMode,
-		OffsetSendZero:    r.cfg.OffsetSendZero,
-		// Parent pages and nested child calls share the connector's rateLimitQPS.
-		Limiter: ratelimit.New(def.Request.RateLimitQPS),
-		Secrets: r.paramSecrets(),
-	}
-	if r.engine, err = poller.New(def, opts); err != nil {
-		return fmt.Errorf("%s: %w", source, err)
-	}
-	if !nested.Present(r.loaded.props) {
-		return nil
-	}
-	// Child steps run per page, before the page is delivered; the checkpoint moves only
-	// after every child call of the page succeeded.
-	r.steps, err = nested.New(r.loaded.props, authn, nested.Options{Engine: opts, AuthSettings: settings, Path: source})
-	if err != nil {
-		return fmt.Errorf("%s: nested steps: %w", source, err)
-	}
-	for _, w := range r.steps.Warnings() {
+	for _, w := range c.Warnings {
 		r.log.Warn(w)
 	}
+	r.poller = c.Poller
 	return nil
 }
 
 // recordAttributes are copied onto every record: the connector and its dcrConfig routing.
-func recordAttributes(name string, loaded *loadedDefinition) pcommon.Map {
+func recordAttributes(name string, loaded *connector.Loaded) pcommon.Map {
 	attrs := pcommon.NewMap()
 	attrs.PutStr(ccpattr.Connector, name)
-	d := loaded.def
+	d := loaded.Def
 	for k, v := range map[string]string{
 		ccpattr.DataType: d.DataType, ccpattr.DCRImmutableID: d.DCR.DataCollectionRuleImmutableID,
 		ccpattr.DCRStreamName: d.DCR.StreamName, ccpattr.DCREndpoint: d.DCR.DataCollectionEndpoint,
@@ -139,12 +111,12 @@ func (r *ccpReceiver) restoreCheckpoint(ctx context.Context) {
 	switch {
 	case !ok:
 		r.fresh = true
-	case st.Fingerprint != r.loaded.fingerprint:
+	case st.Fingerprint != r.loaded.Fingerprint:
 		r.log.Warn("the definition changed since the last checkpoint; resuming at the saved window end without the saved cursor",
 			zap.Time("window_end", st.WindowEnd))
 		st.Cursor = ""
 		st.Partial = nil
 	}
-	st.Fingerprint = r.loaded.fingerprint
+	st.Fingerprint = r.loaded.Fingerprint
 	r.state = st
 }

@@ -149,7 +149,7 @@ func saveCheckpoint(t *testing.T, host component.Host, cfg *Config, windowEnd ti
 	require.NoError(t, err)
 	loaded, err := cfg.loadDefinition()
 	require.NoError(t, err)
-	st := checkpoint.State{Fingerprint: loaded.fingerprint, WindowEnd: windowEnd}
+	st := checkpoint.State{Fingerprint: loaded.Fingerprint, WindowEnd: windowEnd}
 	require.NoError(t, checkpoint.New(client).Save(ctx, st))
 	require.NoError(t, client.Close(ctx))
 }

@@ -16,7 +16,7 @@ const minStallAfter = 15 * time.Minute
 
 // stallAfter is the configured period, or three windows and at least 15 minutes.
 func (r *ccpReceiver) stallAfter() time.Duration {
-	q := r.loaded.def.Request
+	q := r.loaded.Def.Request
 	window := time.Duration(q.QueryWindowInMin) * time.Minute
 	if r.cfg.StallAfter > 0 {
 		if wait := window + time.Duration(q.QueryWindowDelayInMin)*time.Minute; r.cfg.StallAfter <= wait {

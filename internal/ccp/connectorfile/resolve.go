@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/armexpr"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/kql"
 )
 
 // Missing names an input that had no value.
@@ -434,16 +435,16 @@ func (r *resolver) userValues(decls map[string]any) map[string]any {
 // placeholderRE matches {{name}}; names may hold spaces ("{{Client Secret}}" in Zoom's file).
 var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}]*[^{}\s])\s*\}\}`)
 
-// kqlAssign matches "name =" in a project/extend clause (not "==").
-var kqlAssign = regexp.MustCompile(`(?:^|[|,]|\bproject\b|\bextend\b)\s*([A-Za-z_][A-Za-z0-9_]*)\s*=[^=~]`)
-
-// stepColumns collects the columns the nested-step KQL queries of a poller project.
+// stepColumns collects the columns the nested-step KQL queries of a poller assign; a query
+// that does not compile provides none (loading the steps reports it).
 func stepColumns(v any, depth int) map[string]bool {
 	cols := map[string]bool{}
 	_, _ = mapStrings(v, "", depth, func(s, path string) (any, error) {
 		if strings.HasSuffix(strings.ToLower(path), "stepplaceholdersparsingkql") {
-			for _, m := range kqlAssign.FindAllStringSubmatch(s, -1) {
-				cols[m[1]] = true
+			if q, err := kql.Compile(s); err == nil {
+				for _, n := range q.Assigned() {
+					cols[n] = true
+				}
 			}
 		}
 		return s, nil

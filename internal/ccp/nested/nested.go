@@ -19,6 +19,7 @@ import (
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/kql"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/origin"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/ratelimit"
@@ -147,7 +148,7 @@ type step struct {
 // chains sees different inherited placeholders).
 type node struct {
 	step     *step
-	kql      *KQL
+	kql      *kql.Query
 	known    map[string]bool // placeholders available to the step's request
 	used     []string        // refs ∩ known: substituted, and required non-empty
 	children []*node
@@ -282,7 +283,7 @@ func (b *builder) nextSteps(info *definition.Fields, where string, inherited []s
 			text = "source"
 			b.r.warnings = append(b.r.warnings, fmt.Sprintf("%s.stepPlaceholdersParsingKql: missing; using \"source\" (the inherited placeholders only)", at))
 		}
-		q, err := CompileKQL(text)
+		q, err := kql.Compile(text)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", at, err)
 		}
@@ -444,7 +445,7 @@ func (b *builder) step(key string) (*step, error) {
 // checkChild parses the step with every used placeholder set to a sample value and builds an
 // engine for it, so a broken step fails at load time instead of on the first parent record.
 func (b *builder) checkChild(n *node) error {
-	row := Row{}
+	row := kql.Row{}
 	for _, k := range n.used {
 		row[k] = "0"
 	}
@@ -495,7 +496,7 @@ func collectRefs(v any, into map[string]bool, depth int) {
 // childProps is the step as definition.Parse takes it: the nested keys and the child's own
 // time-window fields removed, auth {"type": "None"} when the step has none (the parent's
 // Authenticator is used instead), and the used placeholders substituted in the request.
-func childProps(st *step, row Row, used []string) map[string]any {
+func childProps(st *step, row kql.Row, used []string) map[string]any {
 	out := make(map[string]any, len(st.raw)+1)
 	hasAuth := false
 	for k, v := range st.raw {
@@ -542,7 +543,7 @@ func containsFold(list []string, k string) bool {
 // the host, a relative URL as Salesforce's $logFileUrl$ keeps its delimiters), header
 // values (CR/LF become spaces), the body template (JSON-string escaping inside a quoted
 // string) and everything else verbatim (query parameters are encoded by the engine).
-func substituteField(key string, v any, row Row, used []string) any {
+func substituteField(key string, v any, row kql.Row, used []string) any {
 	if len(used) == 0 {
 		return v
 	}
@@ -562,7 +563,7 @@ func substituteField(key string, v any, row Row, used []string) any {
 	return substituteTree(v, row, used, func(s string) string { return s }, 0)
 }
 
-func substituteTree(v any, row Row, used []string, esc func(string) string, depth int) any {
+func substituteTree(v any, row kql.Row, used []string, esc func(string) string, depth int) any {
 	if depth > 64 {
 		return v
 	}
@@ -594,7 +595,7 @@ func isUsed(used []string, name string) bool {
 	return false
 }
 
-func replacePlaceholders(s string, row Row, used []string, esc func(string) string) string {
+func replacePlaceholders(s string, row kql.Row, used []string, esc func(string) string) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
@@ -642,7 +643,7 @@ func headerSafe(s string) string { return strings.NewReplacer("\r", " ", "\n", "
 // substituteTemplate substitutes in a body template. When the template is (lenient) JSON, a
 // placeholder inside a '...' or "..." string gets the value escaped for that string; outside
 // strings (a number position) the value is inserted as is.
-func substituteTemplate(s string, row Row, used []string) string {
+func substituteTemplate(s string, row kql.Row, used []string) string {
 	t := strings.TrimSpace(s)
 	if t == "" || (t[0] != '{' && t[0] != '[') {
 		return replacePlaceholders(s, row, used, func(v string) string { return v })
@@ -818,13 +819,13 @@ func (x *expansion) take() bool {
 }
 
 // record expands one record through nodes (the next steps of the step that produced it).
-func (x *expansion) record(ctx context.Context, nodes []*node, rec string, inherited Row) ([]string, error) {
+func (x *expansion) record(ctx context.Context, nodes []*node, rec string, inherited kql.Row) ([]string, error) {
 	if len(nodes) == 0 {
 		return []string{rec}, nil
 	}
 	type job struct {
 		node int
-		row  Row
+		row  kql.Row
 	}
 	var jobs []job
 	for i, n := range nodes {
@@ -888,7 +889,7 @@ func (x *expansion) record(ctx context.Context, nodes []*node, rec string, inher
 	return emitted, nil
 }
 
-func complete(row Row, used []string) bool {
+func complete(row kql.Row, used []string) bool {
 	for _, k := range used {
 		if row[k] == "" {
 			return false
@@ -899,7 +900,7 @@ func complete(row Row, used []string) bool {
 
 // run makes one child call for a row and expands its events through the step's own next
 // steps (with the row as their inherited placeholders).
-func (x *expansion) run(ctx context.Context, n *node, row Row) ([]string, error) {
+func (x *expansion) run(ctx context.Context, n *node, row kql.Row) ([]string, error) {
 	events, err := x.call(ctx, n, row)
 	if err != nil {
 		return nil, err
@@ -916,7 +917,7 @@ func (x *expansion) run(ctx context.Context, n *node, row Row) ([]string, error)
 }
 
 // call runs the child request of one row with its own paging and returns its events.
-func (x *expansion) call(ctx context.Context, n *node, row Row) ([]string, error) {
+func (x *expansion) call(ctx context.Context, n *node, row kql.Row) ([]string, error) {
 	st := n.step
 	def, err := definition.Parse(childProps(st, row, n.used), st.path)
 	if err != nil {
@@ -964,7 +965,7 @@ func release(sem chan struct{}) { <-sem }
 
 // describeRow names the placeholders of a failed call; values are cut short (they are
 // vendor ids and paths, not secrets, but may be long).
-func describeRow(row Row, used []string) string {
+func describeRow(row kql.Row, used []string) string {
 	parts := make([]string, 0, len(used))
 	for _, k := range used {
 		v := row[k]

@@ -7,6 +7,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/kql"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/origin"
 )
 
@@ -87,7 +88,7 @@ func partAt(static string) urlPart {
 // the path nothing but '/' can structure the URL (so a value can neither start a query nor
 // reach the authority), in the query a value is one query-escaped value, and a value next to
 // the host keeps its URL delimiters (a relative URL; the origin check decides its credentials).
-func substituteURL(s string, row Row, used []string) string {
+func substituteURL(s string, row kql.Row, used []string) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}

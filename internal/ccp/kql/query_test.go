@@ -1,4 +1,4 @@
-package nested
+package kql
 
 import (
 	"errors"
@@ -92,7 +92,7 @@ func TestKQLCorpus(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			q, err := CompileKQL(tc.kql)
+			q, err := Compile(tc.kql)
 			require.NoError(t, err)
 			rows, err := q.Run(tc.record, tc.inherited)
 			require.NoError(t, err)
@@ -127,7 +127,7 @@ func TestKQLExpressions(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.kql, func(t *testing.T) {
-			q, err := CompileKQL(tc.kql)
+			q, err := Compile(tc.kql)
 			require.NoError(t, err)
 			rows, err := q.Run(rec, nil)
 			require.NoError(t, err)
@@ -137,7 +137,7 @@ func TestKQLExpressions(t *testing.T) {
 }
 
 func TestKQLInheritedAsColumns(t *testing.T) {
-	q, err := CompileKQL(`source | project url = strcat(orgId, "/", tostring(parse_json(data).id))`)
+	q, err := Compile(`source | project url = strcat(orgId, "/", tostring(parse_json(data).id))`)
 	require.NoError(t, err)
 	rows, err := q.Run(`{"id":7}`, map[string]string{"orgId": "o1"})
 	require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestKQLColumns(t *testing.T) {
 		`source | extend x = 1 | project-away data`: {"x"},
 	}
 	for text, want := range tests {
-		q, err := CompileKQL(text)
+		q, err := Compile(text)
 		require.NoError(t, err, text)
 		got, err := q.Columns(nil)
 		require.NoError(t, err, text)
@@ -190,11 +190,11 @@ func TestKQLErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.kql, func(t *testing.T) {
-			_, err := CompileKQL(tc.kql)
+			_, err := Compile(tc.kql)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Contains(t, err.Error(), tc.kql, "the error quotes the query")
-			var ke *KQLError
+			var ke *Error
 			require.True(t, errors.As(err, &ke))
 			assert.Equal(t, tc.pos, ke.Pos)
 		})
@@ -202,7 +202,7 @@ func TestKQLErrors(t *testing.T) {
 }
 
 func TestKQLRuntimeErrors(t *testing.T) {
-	q, err := CompileKQL(`source | project a = nope`)
+	q, err := Compile(`source | project a = nope`)
 	require.NoError(t, err)
 	_, err = q.Run(`{}`, nil)
 	require.Error(t, err)
@@ -215,20 +215,20 @@ func TestKQLBounds(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		deep += "tostring("
 	}
-	_, err := CompileKQL(deep + "data")
+	_, err := Compile(deep + "data")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nested deeper")
 
-	big := make([]byte, 0, MaxKQLRows*4)
+	big := make([]byte, 0, MaxRows*4)
 	big = append(big, '[')
-	for i := 0; i <= MaxKQLRows; i++ {
+	for i := 0; i <= MaxRows; i++ {
 		if i > 0 {
 			big = append(big, ',')
 		}
 		big = append(big, '1')
 	}
 	big = append(big, ']')
-	q, err := CompileKQL(`source | project d = parse_json(data) | mv-expand d`)
+	q, err := Compile(`source | project d = parse_json(data) | mv-expand d`)
 	require.NoError(t, err)
 	_, err = q.Run(string(big), nil)
 	require.Error(t, err)
@@ -240,7 +240,7 @@ func FuzzKQL(f *testing.F) {
 		f.Add(s, `{"a":[1,{"b":2}],"resources":["x"]}`)
 	}
 	f.Fuzz(func(t *testing.T, text, rec string) {
-		q, err := CompileKQL(text)
+		q, err := Compile(text)
 		if err != nil {
 			return
 		}

@@ -23,19 +23,7 @@ const (
 	AuthOAuth2
 )
 
-func (a AuthMode) String() string {
-	switch a {
-	case AuthNone:
-		return "None"
-	case AuthAPIKey:
-		return "APIKey"
-	case AuthBasic:
-		return "Basic"
-	case AuthOAuth2:
-		return "OAuth2"
-	}
-	return fmt.Sprintf("AuthMode(%d)", int(a))
-}
+func (a AuthMode) String() string { return enumName(authNames[:], "AuthMode", int(a)) }
 
 // PagingMode selects how the API pages its results. One mode per Server.
 // The names mirror the CCP pagingType values.
@@ -64,25 +52,7 @@ const (
 	PagingCountBased
 )
 
-func (p PagingMode) String() string {
-	switch p {
-	case PagingNone:
-		return "None"
-	case PagingNextPageToken:
-		return "NextPageToken"
-	case PagingPersistentToken:
-		return "PersistentToken"
-	case PagingLinkHeader:
-		return "LinkHeader"
-	case PagingNextPageURL:
-		return "NextPageUrl"
-	case PagingOffset:
-		return "Offset"
-	case PagingCountBased:
-		return "CountBasedPaging"
-	}
-	return fmt.Sprintf("PagingMode(%d)", int(p))
-}
+func (p PagingMode) String() string { return enumName(pagingNames[:], "PagingMode", int(p)) }
 
 // TimeFormat selects how the window parameters are parsed.
 type TimeFormat int
@@ -102,18 +72,20 @@ const (
 	TimeLayout
 )
 
-func (f TimeFormat) String() string {
-	switch f {
-	case TimeISO8601:
-		return "ISO8601"
-	case TimeUnixSeconds:
-		return "UnixSeconds"
-	case TimeUnixMillis:
-		return "UnixMillis"
-	case TimeLayout:
-		return "Layout"
+func (f TimeFormat) String() string { return enumName(timeFormatNames[:], "TimeFormat", int(f)) }
+
+var (
+	authNames       = [...]string{"None", "APIKey", "Basic", "OAuth2"}
+	pagingNames     = [...]string{"None", "NextPageToken", "PersistentToken", "LinkHeader", "NextPageUrl", "Offset", "CountBasedPaging"}
+	timeFormatNames = [...]string{"ISO8601", "UnixSeconds", "UnixMillis", "Layout"}
+)
+
+// enumName is names[v], or typ(v) for a value outside the enumeration.
+func enumName(names []string, typ string, v int) string {
+	if v >= 0 && v < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("TimeFormat(%d)", int(f))
+	return fmt.Sprintf("%s(%d)", typ, v)
 }
 
 // DefaultEnd is the end of the event span when Config.End is zero.
@@ -273,115 +245,117 @@ type Config struct {
 	TokenSecret []byte
 	// LogSize bounds the request log (default 1000 entries).
 	LogSize int
+
+	// ---- replicas (see replicas.go) ----
+
+	// ReplicaHeader names the request header with which each client replica marks itself
+	// (e.g. X-Replica). When set, every events-endpoint request is recorded with that
+	// header's value ("" when absent) and its wall-clock start and end, for ReplicaRequests
+	// and Overlaps.
+	ReplicaHeader string
+	// Connector names this API in overlap reports (default Path). One Server emulates the API
+	// of one connector, so its record is that connector's.
+	Connector string
+	// ReplicaLogSize bounds the replica record (default 100000 requests; the oldest go first).
+	ReplicaLogSize int
 	// Faults is the initial fault configuration (see SetFaults).
 	Faults Faults
 }
 
+// withDefaults fills in every zero field that has a default (see the field comments).
 func (c Config) withDefaults() Config {
+	c.storeDefaults()
+	c.requestDefaults()
+	c.authDefaults()
+	c.pagingDefaults()
+	c.responseDefaults()
+	return c
+}
+
+// orDefault sets *p to def when *p is the zero value.
+func orDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+// positiveOr sets *p to def when *p is not positive.
+func positiveOr[T int | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
+	}
+}
+
+func (c *Config) storeDefaults() {
 	if c.Events == 0 {
 		c.Events = 1000
 	} else if c.Events < 0 {
 		c.Events = 0
 	}
-	if c.Span <= 0 {
-		c.Span = time.Hour
-	}
+	positiveOr(&c.Span, time.Hour)
 	if c.End.IsZero() {
 		c.End = DefaultEnd
 	}
 	c.End = c.End.UTC()
-	if c.EventSize <= 0 {
-		c.EventSize = 1024
-	}
+	positiveOr(&c.EventSize, 1024)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	if c.Path == "" {
-		c.Path = "/api/v1/events"
-	}
+	positiveOr(&c.LogSize, 1000)
+	positiveOr(&c.ReplicaLogSize, 100000)
+}
+
+func (c *Config) requestDefaults() {
+	orDefault(&c.Path, "/api/v1/events")
+	orDefault(&c.Connector, c.Path)
 	c.Method = strings.ToUpper(strings.TrimSpace(c.Method))
-	if c.Method == "" {
-		c.Method = http.MethodGet
+	orDefault(&c.Method, http.MethodGet)
+	orDefault(&c.SinceParam, "since")
+	orDefault(&c.UntilParam, "until")
+}
+
+func (c *Config) authDefaults() {
+	orDefault(&c.APIKeyHeader, "Authorization")
+	orDefault(&c.TokenPath, "/oauth2/token")
+	positiveOr(&c.TokenTTL, time.Hour)
+	orDefault(&c.BearerPrefix, "Bearer")
+}
+
+func (c *Config) pagingDefaults() {
+	positiveOr(&c.PageSize, 100)
+	positiveOr(&c.MaxPageSize, 1000)
+	c.PageSize = min(c.PageSize, c.MaxPageSize)
+	pageSizeParam, tokenParam := "limit", "page_token"
+	switch c.Paging {
+	case PagingCountBased:
+		pageSizeParam = "page_size"
+	case PagingPersistentToken:
+		tokenParam = "from"
+	case PagingLinkHeader, PagingNextPageURL:
+		tokenParam = "after"
 	}
-	if c.SinceParam == "" {
-		c.SinceParam = "since"
-	}
-	if c.UntilParam == "" {
-		c.UntilParam = "until"
-	}
-	if c.APIKeyHeader == "" {
-		c.APIKeyHeader = "Authorization"
-	}
-	if c.TokenPath == "" {
-		c.TokenPath = "/oauth2/token"
-	}
-	if c.TokenTTL <= 0 {
-		c.TokenTTL = time.Hour
-	}
-	if c.BearerPrefix == "" {
-		c.BearerPrefix = "Bearer"
-	}
-	if c.PageSize <= 0 {
-		c.PageSize = 100
-	}
-	if c.MaxPageSize <= 0 {
-		c.MaxPageSize = 1000
-	}
-	if c.PageSize > c.MaxPageSize {
-		c.PageSize = c.MaxPageSize
-	}
-	if c.PageSizeParam == "" {
-		if c.Paging == PagingCountBased {
-			c.PageSizeParam = "page_size"
-		} else {
-			c.PageSizeParam = "limit"
-		}
-	}
-	if c.TokenParam == "" {
-		switch c.Paging {
-		case PagingPersistentToken:
-			c.TokenParam = "from"
-		case PagingLinkHeader, PagingNextPageURL:
-			c.TokenParam = "after"
-		default:
-			c.TokenParam = "page_token"
-		}
-	}
-	if c.TokenBodyPath == "" {
-		c.TokenBodyPath = c.TokenParam
-	}
-	if c.TokenHeader == "" {
-		c.TokenHeader = "X-Page-Token"
-	}
-	if c.NextField == "" {
-		switch c.Paging {
-		case PagingNextPageToken:
-			c.NextField = "next_page_token"
-		case PagingPersistentToken:
-			c.NextField = "next"
-		case PagingNextPageURL:
-			c.NextField = "nextPageUrl"
-		}
-	}
-	if c.OffsetParam == "" {
-		c.OffsetParam = "offset"
-	}
-	if c.PageParam == "" {
-		c.PageParam = "page"
-	}
-	if c.MaxUnpaged <= 0 {
-		c.MaxUnpaged = 10000
-	}
-	if c.EventsPath == "" {
-		c.EventsPath = "data"
-	}
-	if c.StatusValue == "" {
-		c.StatusValue = "ok"
-	}
-	if c.LogSize <= 0 {
-		c.LogSize = 1000
-	}
-	return c
+	orDefault(&c.PageSizeParam, pageSizeParam)
+	orDefault(&c.TokenParam, tokenParam)
+	orDefault(&c.TokenBodyPath, c.TokenParam)
+	orDefault(&c.TokenHeader, "X-Page-Token")
+	orDefault(&c.NextField, defaultNextField[c.Paging])
+	orDefault(&c.OffsetParam, "offset")
+	orDefault(&c.PageParam, "page")
+	positiveOr(&c.MaxUnpaged, 10000)
+}
+
+// defaultNextField is the body path of the next token or URL per paging mode ("" for
+// LinkHeader: the Link header).
+var defaultNextField = map[PagingMode]string{
+	PagingNextPageToken:   "next_page_token",
+	PagingPersistentToken: "next",
+	PagingNextPageURL:     "nextPageUrl",
+}
+
+func (c *Config) responseDefaults() {
+	orDefault(&c.EventsPath, "data")
+	orDefault(&c.StatusValue, "ok")
 }
 
 func (c Config) validate() error {

@@ -76,40 +76,31 @@ func badCredentials(t *testing.T, cfg Config, u string) *http.Request {
 // scheduled or drawn at rate 1, and the 401s leave scheduled faults for the
 // authenticated requests that follow.
 func TestAuthBeforeFaults(t *testing.T) {
-	for name, cfg := range authConfigs() {
-		if cfg.Auth == AuthNone {
-			continue
+	forEachCredentialedAuth(t, func(t *testing.T, srv *Server, base, u string) {
+		cfg := srv.Config()
+		good := authClient(t, srv, base)
+
+		srv.Throttle(1)
+		srv.FailNext(1)
+		for i := 0; i < 3; i++ {
+			r := do(t, http.DefaultClient, badCredentials(t, cfg, u))
+			require.Equal(t, 401, r.status, "bad credentials with faults scheduled: %s", r.body)
+			assert.Equal(t, "unauthorized", errorBody(t, r.body)["error"])
+			r = get(t, http.DefaultClient, u) // no credentials at all
+			require.Equal(t, 401, r.status, "no credentials with faults scheduled: %s", r.body)
 		}
-		t.Run(name, func(t *testing.T) {
-			cfg.End, cfg.Now, cfg.Events = t0, fixedNow, 10
-			srv := New(cfg)
-			cfg = srv.Config()
-			base := startTest(t, srv)
-			u := base + cfg.Path + "?" + srv.WindowQuery(t0.Add(-time.Hour), t0).Encode()
-			good := authClient(t, srv, base)
+		assert.Equal(t, 429, get(t, good, u).status, "the throttle waited for an authenticated request")
+		assert.Equal(t, 500, get(t, good, u).status, "the failure waited for an authenticated request")
+		assert.Equal(t, 200, get(t, good, u).status)
 
-			srv.Throttle(1)
-			srv.FailNext(1)
-			for i := 0; i < 3; i++ {
-				r := do(t, http.DefaultClient, badCredentials(t, cfg, u))
-				require.Equal(t, 401, r.status, "bad credentials with faults scheduled: %s", r.body)
-				assert.Equal(t, "unauthorized", errorBody(t, r.body)["error"])
-				r = get(t, http.DefaultClient, u) // no credentials at all
-				require.Equal(t, 401, r.status, "no credentials with faults scheduled: %s", r.body)
-			}
-			assert.Equal(t, 429, get(t, good, u).status, "the throttle waited for an authenticated request")
-			assert.Equal(t, 500, get(t, good, u).status, "the failure waited for an authenticated request")
-			assert.Equal(t, 200, get(t, good, u).status)
-
-			srv.SetFaults(Faults{ErrorRate: 1})
-			assert.Equal(t, 401, do(t, http.DefaultClient, badCredentials(t, cfg, u)).status, "rate-drawn 500")
-			assert.Equal(t, 500, get(t, good, u).status)
-			srv.SetFaults(Faults{ThrottleRate: 1})
-			assert.Equal(t, 401, do(t, http.DefaultClient, badCredentials(t, cfg, u)).status, "rate-drawn 429")
-			assert.Equal(t, 429, get(t, good, u).status)
-			assert.Equal(t, map[int]int64{401: 8, 429: 2, 500: 2, 200: 1}, srv.StatusCounts())
-		})
-	}
+		srv.SetFaults(Faults{ErrorRate: 1})
+		assert.Equal(t, 401, do(t, http.DefaultClient, badCredentials(t, cfg, u)).status, "rate-drawn 500")
+		assert.Equal(t, 500, get(t, good, u).status)
+		srv.SetFaults(Faults{ThrottleRate: 1})
+		assert.Equal(t, 401, do(t, http.DefaultClient, badCredentials(t, cfg, u)).status, "rate-drawn 429")
+		assert.Equal(t, 429, get(t, good, u).status)
+		assert.Equal(t, map[int]int64{401: 8, 429: 2, 500: 2, 200: 1}, srv.StatusCounts())
+	})
 }
 
 // TestOversizeTokenBodyIsRefused: a token request body over 64 KiB is a 413

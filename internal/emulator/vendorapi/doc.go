@@ -142,4 +142,23 @@
 // redacted; MaxConcurrent is the largest number of events-endpoint requests
 // seen in flight at once (a request stops counting just before the last byte
 // of its response is written, so a strictly sequential client always shows 1).
+//
+// # Replicas
+//
+// To test several collector replicas sharing connectors, give each replica a
+// marker header (Config.ReplicaHeader, e.g. X-Replica, set per collector in
+// the receiver's client::headers). One Server emulates the API of one
+// connector (named Config.Connector, default its Path), so its record is per
+// connector: every events-endpoint request is kept with the header's value
+// ("" when absent), its wall-clock start and the moment its response was
+// written (ReplicaRequests, RequestsByReplica; bounded by ReplicaLogSize).
+//
+// Overlaps(gap) reports the spans during which two different replicas polled
+// the connector: a replica's requests no further than gap apart form one
+// stretch of polling, and where stretches of two replicas intersect, the
+// intersection is an Overlap with its Length. A clean handover (the old
+// leader's last request ends before the new one's first begins) is no
+// overlap; a paused replica that wakes up and polls while its successor
+// polls is one, as long as both kept polling. FindOverlaps does the same
+// over any record, e.g. several Servers' records of one connector joined.
 package vendorapi

@@ -32,6 +32,22 @@ func startTest(t *testing.T, srv *Server) string {
 	return ts.URL
 }
 
+// forEachCredentialedAuth runs f as a subtest per auth mode that needs credentials, on a
+// server of 10 events ending at t0 (all visible); u is its events URL with a window.
+func forEachCredentialedAuth(t *testing.T, f func(t *testing.T, srv *Server, base, u string)) {
+	for name, cfg := range authConfigs() {
+		if cfg.Auth == AuthNone {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			cfg.End, cfg.Now, cfg.Events = t0, fixedNow, 10
+			srv := New(cfg)
+			base := startTest(t, srv)
+			f(t, srv, base, base+srv.Config().Path+"?"+srv.WindowQuery(t0.Add(-time.Hour), t0).Encode())
+		})
+	}
+}
+
 // authClient returns a client that authenticates per the server's Config.
 func authClient(t *testing.T, srv *Server, base string) *http.Client {
 	t.Helper()

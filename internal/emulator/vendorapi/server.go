@@ -44,6 +44,9 @@ type Server struct {
 	inflight      atomic.Int64
 	maxInflight   atomic.Int64
 
+	replicaMu  sync.Mutex
+	replicaLog []ReplicaRequest
+
 	hs      *http.Server
 	url     string
 	serveWG sync.WaitGroup
@@ -168,6 +171,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.byStatus[rec.status()]++
 		s.mu.Unlock()
+		if s.cfg.ReplicaHeader != "" {
+			s.recordReplica(r.Header.Get(s.cfg.ReplicaHeader), begin, rec.status())
+		}
 	case s.cfg.Auth == AuthOAuth2 && r.URL.Path == s.cfg.TokenPath:
 		s.tokenRequests.Add(1)
 		s.serveToken(rec, r)
@@ -324,7 +330,7 @@ func (s *Server) Unserved(since, until time.Time, max int) []string {
 }
 
 // ResetAccounting zeroes served-event accounting, status counts, the request
-// log and MaxConcurrent (not TokensIssued).
+// log, the replica record and MaxConcurrent (not TokensIssued).
 func (s *Server) ResetAccounting() {
 	for i := range s.served {
 		s.served[i].Store(0)
@@ -337,6 +343,9 @@ func (s *Server) ResetAccounting() {
 	clear(s.byStatus)
 	s.logPos, s.logLen = 0, 0
 	s.mu.Unlock()
+	s.replicaMu.Lock()
+	s.replicaLog = nil
+	s.replicaMu.Unlock()
 }
 
 // Requests returns the request log (both endpoints), oldest first; at most
@@ -383,9 +392,9 @@ func (s *Server) logRequest(r *http.Request, rec *recorder, d time.Duration) {
 		}
 	}
 	hdr := map[string]string{}
-	for _, name := range []string{"Authorization", s.cfg.APIKeyHeader, s.cfg.TokenHeader, "Content-Type", "Content-Length", "Accept-Encoding", "User-Agent"} {
+	for _, name := range []string{"Authorization", s.cfg.APIKeyHeader, s.cfg.TokenHeader, "Content-Type", "Content-Length", "Accept-Encoding", "User-Agent", s.cfg.ReplicaHeader} {
 		v := r.Header.Get(name)
-		if v == "" {
+		if name == "" || v == "" {
 			continue
 		}
 		cn := http.CanonicalHeaderKey(name)

@@ -157,38 +157,20 @@ func TestBadTokenIs400(t *testing.T) {
 }
 
 func TestAuthFailuresAre401(t *testing.T) {
-	for name, cfg := range authConfigs() {
-		if cfg.Auth == AuthNone {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			cfg.End, cfg.Now, cfg.Events = t0, fixedNow, 10
-			srv := New(cfg)
-			base := startTest(t, srv)
-			u := base + "/api/v1/events?" + srv.WindowQuery(t0.Add(-time.Hour), t0).Encode()
-			// no credentials
-			r := get(t, http.DefaultClient, u)
-			assert.Equal(t, 401, r.status)
-			assert.Equal(t, "unauthorized", errorBody(t, r.body)["error"])
-			// wrong credentials
-			req, _ := http.NewRequest(http.MethodGet, u, nil)
-			switch cfg.Auth {
-			case AuthAPIKey:
-				req.Header.Set(srv.Config().APIKeyHeader, cfg.APIKeyPrefix+" wrong")
-			case AuthBasic:
-				req.SetBasicAuth(cfg.Username, "wrong")
-			case AuthOAuth2:
-				req.Header.Set("Authorization", "Bearer not-a-token")
-			}
-			r = do(t, http.DefaultClient, req)
-			assert.Equal(t, 401, r.status)
-			assert.Equal(t, "unauthorized", errorBody(t, r.body)["error"])
-			// right credentials
-			r = get(t, authClient(t, srv, base), u)
-			assert.Equal(t, 200, r.status, "%s", r.body)
-			assert.Equal(t, map[int]int64{401: 2, 200: 1}, srv.StatusCounts())
-		})
-	}
+	forEachCredentialedAuth(t, func(t *testing.T, srv *Server, base, u string) {
+		// no credentials
+		r := get(t, http.DefaultClient, u)
+		assert.Equal(t, 401, r.status)
+		assert.Equal(t, "unauthorized", errorBody(t, r.body)["error"])
+		// wrong credentials
+		r = do(t, http.DefaultClient, badCredentials(t, srv.Config(), u))
+		assert.Equal(t, 401, r.status)
+		assert.Equal(t, "unauthorized", errorBody(t, r.body)["error"])
+		// right credentials
+		r = get(t, authClient(t, srv, base), u)
+		assert.Equal(t, 200, r.status, "%s", r.body)
+		assert.Equal(t, map[int]int64{401: 2, 200: 1}, srv.StatusCounts())
+	})
 	// APIKey without the required prefix, and with the prefix on a no-prefix key.
 	srv := New(Config{Auth: AuthAPIKey, APIKey: "k", APIKeyPrefix: "SSWS", End: t0, Now: fixedNow})
 	base := startTest(t, srv)

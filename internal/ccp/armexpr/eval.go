@@ -288,11 +288,7 @@ func isScalar(v any) bool {
 }
 
 func keyList(m map[string]any) string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
+	ks := sortedKeys(m)
 	if len(ks) > 10 {
 		ks = append(ks[:10], "…")
 	}
@@ -321,16 +317,7 @@ func (e *evaluator) parameter(name string) (any, error) {
 		decl, _ = d.(map[string]any)
 		if decl != nil {
 			if dv, ok := lookupKeyOK(decl, "defaultValue"); ok {
-				key := "p:" + strings.ToLower(name)
-				if v, ok := e.vars[key]; ok {
-					return v, nil
-				}
-				v, err := e.nested(key, "parameters", name, dv)
-				if err != nil {
-					return nil, err
-				}
-				e.vars[key] = v
-				return v, nil
+				return e.nested("p:"+strings.ToLower(name), "parameters", name, dv)
 			}
 		}
 	}
@@ -355,11 +342,17 @@ func (e *evaluator) variable(name string) (any, error) {
 		}
 		return nil, e.fail("variables", name, "variable not defined")
 	}
-	key := "v:" + strings.ToLower(name)
+	return e.nested("v:"+strings.ToLower(name), "variables", name, raw)
+}
+
+// nested evaluates a default value or variable, which may be an expression
+// or a tree containing expressions, once per evaluation: the value is
+// memoised under key.
+func (e *evaluator) nested(key, fn, name string, raw any) (any, error) {
 	if v, ok := e.vars[key]; ok {
 		return v, nil
 	}
-	v, err := e.nested(key, "variables", name, raw)
+	v, err := e.evalNested(key, fn, name, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -367,9 +360,7 @@ func (e *evaluator) variable(name string) (any, error) {
 	return v, nil
 }
 
-// nested evaluates a default value or variable, which may be an expression
-// or a tree containing expressions.
-func (e *evaluator) nested(key, fn, name string, raw any) (any, error) {
+func (e *evaluator) evalNested(key, fn, name string, raw any) (any, error) {
 	if e.busy[key] {
 		return nil, e.fail(fn, name, "circular reference")
 	}
@@ -392,41 +383,21 @@ func (e *evaluator) nested(key, fn, name string, raw any) (any, error) {
 
 // tree evaluates every expression string in raw, within this evaluator.
 func (e *evaluator) tree(raw any, depth int) (any, error) {
-	if depth > maxTreeDepth {
-		return nil, e.fail("", "", "JSON nested too deeply")
-	}
-	switch t := raw.(type) {
-	case string:
-		if body, ok := exprBody(t); ok {
+	w := jsonWalk{
+		leaf: func(s, _ string) (any, error) {
+			body, ok := exprBody(s)
+			if !ok {
+				return Unescape(s), nil
+			}
 			n, err := parse(body)
 			if err != nil {
-				return nil, e.fail("", "", "in %q: %v", t, err)
+				return nil, e.fail("", "", "in %q: %v", s, err)
 			}
 			return e.eval(n)
-		}
-		return Unescape(t), nil
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			v, err := e.tree(x, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = v
-		}
-		return out, nil
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, x := range t {
-			v, err := e.tree(x, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = v
-		}
-		return out, nil
+		},
+		tooDeep: func(string) error { return e.fail("", "", "JSON nested too deeply") },
 	}
-	return raw, nil
+	return w.walk(raw, "", depth)
 }
 
 // ResolveTree returns a copy of v in which every expression string has been
@@ -436,33 +407,52 @@ func ResolveTree(v any, ctx *Context, path string) (any, error) {
 	if ctx == nil {
 		ctx = &Context{}
 	}
-	return resolveTree(v, ctx, path, 0)
+	w := jsonWalk{
+		paths:   true,
+		leaf:    func(s, path string) (any, error) { return resolveString(s, ctx, path) },
+		tooDeep: func(path string) error { return &Error{Path: path, Msg: "JSON nested too deeply"} },
+	}
+	return w.walk(v, path, 0)
 }
 
-func resolveTree(v any, ctx *Context, path string, depth int) (any, error) {
+// resolveString evaluates one string of ResolveTree; an error carries path.
+func resolveString(s string, ctx *Context, path string) (any, error) {
+	if !IsExpression(s) {
+		return Unescape(s), nil
+	}
+	r, err := Eval(s, ctx)
+	if err != nil {
+		var ae *Error
+		if errors.As(err, &ae) {
+			cp := *ae
+			cp.Path = path
+			return nil, &cp
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// jsonWalk copies a JSON tree, replacing every string by leaf's value. It
+// visits object keys in sorted order so that the first error is always the
+// same one, and tracks JSON paths only when paths is set.
+type jsonWalk struct {
+	paths   bool
+	leaf    func(s, path string) (any, error)
+	tooDeep func(path string) error
+}
+
+func (w jsonWalk) walk(v any, path string, depth int) (any, error) {
 	if depth > maxTreeDepth {
-		return nil, &Error{Path: path, Msg: "JSON nested too deeply"}
+		return nil, w.tooDeep(path)
 	}
 	switch t := v.(type) {
 	case string:
-		if !IsExpression(t) {
-			return Unescape(t), nil
-		}
-		r, err := Eval(t, ctx)
-		if err != nil {
-			var ae *Error
-			if errors.As(err, &ae) {
-				cp := *ae
-				cp.Path = path
-				return nil, &cp
-			}
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return r, nil
+		return w.leaf(t, path)
 	case []any:
 		out := make([]any, len(t))
 		for i, x := range t {
-			r, err := resolveTree(x, ctx, fmt.Sprintf("%s[%d]", path, i), depth+1)
+			r, err := w.walk(x, w.elemPath(path, i), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -471,17 +461,8 @@ func resolveTree(v any, ctx *Context, path string, depth int) (any, error) {
 		return out, nil
 	case map[string]any:
 		out := make(map[string]any, len(t))
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys) // deterministic first error
-		for _, k := range keys {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			r, err := resolveTree(t[k], ctx, p, depth+1)
+		for _, k := range sortedKeys(t) {
+			r, err := w.walk(t[k], w.memberPath(path, k), depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -490,6 +471,32 @@ func resolveTree(v any, ctx *Context, path string, depth int) (any, error) {
 		return out, nil
 	}
 	return v, nil
+}
+
+func (w jsonWalk) elemPath(path string, i int) string {
+	if !w.paths {
+		return ""
+	}
+	return fmt.Sprintf("%s[%d]", path, i)
+}
+
+func (w jsonWalk) memberPath(path, k string) string {
+	if !w.paths {
+		return ""
+	}
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // ---- conversions ----
@@ -661,13 +668,10 @@ func equal(a, b any) bool {
 		}
 		return false
 	case bool:
-		switch bt := b.(type) {
-		case bool:
+		if bt, ok := b.(bool); ok {
 			return at == bt
-		case string:
-			return strings.EqualFold(bt, toStr(at))
 		}
-		return false
+		return isString(b) && equal(b, a) // the string case compares
 	case []any:
 		bt, ok := b.([]any)
 		if !ok || len(at) != len(bt) {

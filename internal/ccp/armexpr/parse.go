@@ -1,11 +1,3 @@
-// Package armexpr evaluates Azure Resource Manager (ARM) template expressions
-// the way real Microsoft Sentinel connector files use them: a JSON string that
-// is entirely "[expr]" or the escaped (nested-template) form "[[expr]".
-//
-// Values are the generic JSON values produced by encoding/json (with or
-// without UseNumber) or by a YAML decoder: string, bool, nil, json.Number,
-// float64, int/int64, []any and map[string]any. Integers produced by the
-// evaluator are int64.
 package armexpr
 
 import (

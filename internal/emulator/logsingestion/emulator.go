@@ -206,6 +206,8 @@ type WireStats struct {
 	MaxBytes  int64 // the largest of them
 	LastBytes int64 // the most recent one
 	Empty     int   // accepted requests without rows
+	// Decompressed sums their sizes after Content-Encoding (Decompressed / Bytes: the gzip ratio).
+	Decompressed int64
 }
 
 // MeanFill is the mean size on the wire of the accepted requests with rows, the most recent
@@ -232,6 +234,7 @@ func (s *Stats) accountWireLocked(rec *Request) {
 	s.Wire.Bytes += rec.WireBytes
 	s.Wire.MaxBytes = max(s.Wire.MaxBytes, rec.WireBytes)
 	s.Wire.LastBytes = rec.WireBytes
+	s.Wire.Decompressed += rec.DecompressedBytes
 }
 
 type windowEntry struct {

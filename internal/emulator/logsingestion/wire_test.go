@@ -32,8 +32,9 @@ func TestWireStatsCountAcceptedRequestsOnly(t *testing.T) {
 	e := startEmu(t, nil)
 	tok := e.MintToken(TokenSpec{})
 	plain := map[string]string{"Content-Encoding": ""}
-	small := gz(t, []byte(`[{"id":"1"},{"id":"2"}]`))
-	mid := gz(t, []byte(`[`+strings.Repeat(`{"id":"3","msg":"hello"},`, 50)+`{"id":"4"}]`))
+	smallJSON := []byte(`[{"id":"1"},{"id":"2"}]`)
+	midJSON := []byte(`[` + strings.Repeat(`{"id":"3","msg":"hello"},`, 50) + `{"id":"4"}]`)
+	small, mid := gz(t, smallJSON), gz(t, midJSON)
 	atLimit := jsonOfSize(DefaultMaxWireBytes)
 
 	require.Equal(t, http.StatusNoContent, post(t, e, path(testDCR, testStream), tok, small, nil).status)
@@ -50,11 +51,12 @@ func TestWireStatsCountAcceptedRequestsOnly(t *testing.T) {
 
 	s := e.Stats()
 	assert.Equal(t, WireStats{
-		Requests:  3,
-		Bytes:     int64(len(small) + len(mid) + len(atLimit)),
-		MaxBytes:  DefaultMaxWireBytes,
-		LastBytes: DefaultMaxWireBytes,
-		Empty:     1,
+		Requests:     3,
+		Bytes:        int64(len(small) + len(mid) + len(atLimit)),
+		MaxBytes:     DefaultMaxWireBytes,
+		LastBytes:    DefaultMaxWireBytes,
+		Empty:        1,
+		Decompressed: int64(len(smallJSON) + len(midJSON) + DefaultMaxWireBytes),
 	}, s.Wire)
 	assert.Equal(t, int64(DefaultMaxWireBytes+1), s.MaxWireBytesSeen, "refused requests still count as seen")
 	// The last accepted request (the full one) is excluded from the mean.

@@ -9,10 +9,9 @@ import (
 	"time"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connector"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/nested"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/jsonpath"
 )
 
@@ -38,11 +37,6 @@ type checked struct {
 	creds    auth.Credentials
 	// condUnknown is set when the condition mentions an input that had no value.
 	condUnknown bool
-}
-
-// httpKinds are the connector kinds this project runs.
-func httpKind(kind string) bool {
-	return strings.EqualFold(kind, "RestApiPoller") || strings.EqualFold(kind, "APIPolling")
 }
 
 // credentialKeys maps normalised parameter names to the legacy Connect-time credentials.
@@ -252,7 +246,7 @@ func checkPollerOnce(p connectorfile.Poller, params map[string]string) *checked 
 		}
 	}
 	c.dummies = filled
-	if !httpKind(p.Kind) {
+	if !connector.HTTPKind(p.Kind) {
 		c.status = statusUnsupported
 		c.reason = fmt.Sprintf("kind %q is not an HTTP poller (only RestApiPoller and APIPolling run here)", p.Kind)
 		return c
@@ -279,13 +273,13 @@ func checkPollerOnce(p connectorfile.Poller, params map[string]string) *checked 
 		c.notes = append(c.notes, fmt.Sprintf("condition %s is false with dummy values; checked anyway", p.ConditionExpr))
 	}
 
-	def, err := nested.ParseDefinition(resolved.Properties, p.Source)
-	if def != nil {
-		c.def = def
-		for _, w := range def.Warnings {
+	loaded, err := connector.Parse(resolved, p.Source)
+	if loaded != nil && loaded.Def != nil {
+		c.def = loaded.Def
+		for _, w := range loaded.Def.Warnings {
 			c.warnings = append(c.warnings, strings.ReplaceAll(w, p.Source+".", ""))
 		}
-		if perr := def.Problems(); perr != nil {
+		if perr := loaded.Def.Problems(); perr != nil {
 			c.status, c.reason = statusUnsupported, oneLine(perr.Error())
 			return c
 		}
@@ -294,6 +288,7 @@ func checkPollerOnce(p connectorfile.Poller, params map[string]string) *checked 
 		c.status, c.reason = statusError, oneLine(err.Error())
 		return c
 	}
+	def := loaded.Def
 	if !auth.Supported(def.Auth.Type) {
 		// New names the type and why (Oracle, AWS, ... belong to non-HTTP kinds)
 		_, aerr := auth.New(def.Auth, auth.Settings{Logger: nil})
@@ -301,18 +296,12 @@ func checkPollerOnce(p connectorfile.Poller, params map[string]string) *checked 
 		return c
 	}
 	noNet := &http.Client{Transport: refuseTransport{}, Timeout: time.Second}
-	a, err := auth.New(def.Auth, auth.Settings{HTTPClient: noNet, Credentials: creds})
+	conn, err := loaded.Open(connector.Options{HTTPClient: noNet, Credentials: creds})
 	if err != nil {
 		c.status, c.reason = statusError, oneLine(err.Error())
 		return c
 	}
-	for _, k := range def.Auth.Fields.Unused() {
-		c.warnings = append(c.warnings, fmt.Sprintf("unknown key %s ignored", k))
-	}
-	if _, err := poller.New(def, poller.Options{HTTPClient: noNet, Auth: a}); err != nil {
-		c.status, c.reason = statusError, oneLine(err.Error())
-		return c
-	}
+	c.warnings = append(c.warnings, conn.Warnings...)
 	c.warnings = append(c.warnings, staticWarnings(def)...)
 	c.warnings = append(c.warnings, endpointWarnings(c.name, resolved.Properties)...)
 	c.warnings = dedupe(c.warnings)

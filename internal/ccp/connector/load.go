@@ -56,13 +56,18 @@ func (e *ConditionError) Error() string {
 // Load picks the poller, resolves it with params and parses it. It runs at config validation
 // and again when the connector starts.
 func Load(src Source, params map[string]string) (*Loaded, error) {
-	p, source, err := src.poller()
+	p, source, err := src.poller(params)
 	if err != nil {
 		return nil, err
 	}
 	if !HTTPKind(p.Kind) {
 		return nil, fmt.Errorf("%s: poller %q: unsupported: kind %q is not an HTTP poller (only RestApiPoller and APIPolling are supported)", source, p.Name, p.Kind)
 	}
+	return Resolve(p, params, source)
+}
+
+// Resolve fills a picked poller's inputs with params, checks its condition and parses it.
+func Resolve(p connectorfile.Poller, params map[string]string, source string) (*Loaded, error) {
 	resolved, err := resolve(p, params, source)
 	if err != nil {
 		return nil, err
@@ -73,7 +78,7 @@ func Load(src Source, params map[string]string) (*Loaded, error) {
 	return Parse(resolved, source)
 }
 
-func (src Source) poller() (connectorfile.Poller, string, error) {
+func (src Source) poller(params map[string]string) (connectorfile.Poller, string, error) {
 	if src.File == "" {
 		return connectorfile.Poller{Properties: src.Inline, Source: InlineSource, Condition: true}, InlineSource, nil
 	}
@@ -81,7 +86,7 @@ func (src Source) poller() (connectorfile.Poller, string, error) {
 	if err != nil {
 		return connectorfile.Poller{}, "", fmt.Errorf("definition: %w", err)
 	}
-	p, err := Pick(pollers, src.Connector, src.File)
+	p, err := Pick(pollers, src.Connector, params, src.File, "connector")
 	return p, src.File, err
 }
 

@@ -1,6 +1,7 @@
 package jsonpath
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -337,28 +338,14 @@ func sliceBounds(s *step, n int) (start, stop, stepN int) {
 	if s.hasStepN {
 		stepN = s.stepN
 	}
-	switch {
-	case s.hasStart:
-		start = s.start
-		if start < 0 {
-			start += n
-		}
-	case stepN > 0:
-		start = 0
-	default:
-		start = n - 1
+	// without a bound, a forward slice runs over the whole array and a
+	// backward one from its last element down to before the first
+	defStart, defStop := 0, n
+	if stepN <= 0 {
+		defStart, defStop = n-1, -1
 	}
-	switch {
-	case s.hasEnd:
-		stop = s.end
-		if stop < 0 {
-			stop += n
-		}
-	case stepN > 0:
-		stop = n
-	default:
-		stop = -1
-	}
+	start = sliceBound(s.hasStart, s.start, n, defStart)
+	stop = sliceBound(s.hasEnd, s.end, n, defStop)
 	if stepN > 0 {
 		start = min(max(start, 0), n)
 	} else {
@@ -366,6 +353,17 @@ func sliceBounds(s *step, n int) (start, stop, stepN int) {
 	}
 	stop = min(max(stop, -1), n)
 	return start, stop, stepN
+}
+
+// sliceBound is a given bound, negative counting from the end, or def.
+func sliceBound(given bool, v, n, def int) int {
+	if !given {
+		return def
+	}
+	if v < 0 {
+		v += n
+	}
+	return v
 }
 
 // scan implements ScanFilter / ScanMultipleFilter: a pre-order walk of all
@@ -542,13 +540,7 @@ func compare(l, r value) (c int, ok bool) {
 	switch {
 	case l.kind == litNumber && r.kind == litNumber:
 		if l.isInt && r.isInt {
-			switch {
-			case l.i64 < r.i64:
-				return -1, true
-			case l.i64 > r.i64:
-				return 1, true
-			}
-			return 0, true
+			return cmp.Compare(l.i64, r.i64), true
 		}
 		switch {
 		case l.num < r.num:
@@ -560,13 +552,7 @@ func compare(l, r value) (c int, ok bool) {
 		}
 		return 0, false // NaN
 	case l.kind == litString && r.kind == litString:
-		switch {
-		case l.str < r.str:
-			return -1, true
-		case l.str > r.str:
-			return 1, true
-		}
-		return 0, true
+		return cmp.Compare(l.str, r.str), true
 	case (l.kind == litTrue || l.kind == litFalse) && (r.kind == litTrue || r.kind == litFalse):
 		lb, rb := l.kind == litTrue, r.kind == litTrue
 		switch {

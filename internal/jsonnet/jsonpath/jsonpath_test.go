@@ -35,102 +35,109 @@ func raws(rs []gjson.Result) []string {
 	return out
 }
 
-func TestSelect(t *testing.T) {
-	tests := []struct {
-		name string
-		doc  string
-		path string
-		want []string
-	}{
-		{"root empty", `{"a":1}`, "", []string{`{"a":1}`}},
-		{"root dollar", `{"a":1}`, "$", []string{`{"a":1}`}},
-		{"root array", `[1,2]`, "$", []string{`[1,2]`}},
-		{"root scalar", `5`, "", []string{`5`}},
-		{"dot", storeDoc, "$.pagination.nextCursor", []string{`"abc"`}},
-		{"no dollar", storeDoc, "pagination.nextCursor", []string{`"abc"`}},
-		{"leading dot", storeDoc, ".pagination.nextCursor", []string{`"abc"`}},
-		{"bracket", storeDoc, "$['pagination']['nextCursor']", []string{`"abc"`}},
-		{"bracket no dot", storeDoc, "['pagination'].nextCursor", []string{`"abc"`}},
-		{"quoted space", storeDoc, "$['a b'].c", []string{`"space"`}},
-		{"property named null", storeDoc, "null", []string{`"nullprop"`}},
-		{"dollar property", storeDoc, "$page", []string{`7`}},
-		{"quoted star is literal", storeDoc, "$['*']", []string{`"star"`}},
-		{"missing", storeDoc, "$.nope.deeper", nil},
-		{"field on array", storeDoc, "$.data.id", nil},
-		{"dup last wins", storeDoc, "$.dup", []string{`2`}},
-		{"index", storeDoc, "$.data[1].id", []string{`2`}},
-		{"index out of range", storeDoc, "$.data[9]", nil},
-		{"index on object", storeDoc, "$.nested[0]", nil},
-		{"wildcard", storeDoc, "$.data[*].id", []string{`1`, `2`, `3`}},
-		{"wildcard on object no match", storeDoc, "$.nested[*]", nil},
-		{"dot star object", `{"a":{"x":1,"y":[2]}}`, "$.a.*", []string{`1`, `[2]`}},
-		{"dot star array no match", `{"a":[1,2]}`, "$.a.*", nil},
-		{"dollar dot bracket", `[{"log_id":"1"},{"log_id":"2"}]`, "$.[-1:].log_id", []string{`"2"`}},
-		{"slice last", `[{"log_id":"1"},{"log_id":"2"}]`, "$[-1:].log_id", []string{`"2"`}},
-		{"slice S1 alerts", `{"alerts":[{"_id":"a"},{"_id":"b"},{"_id":"c"}]}`, "$.alerts[-1:]._id", []string{`"c"`}},
-		{"slice 0:2", `[0,1,2,3]`, "$[0:2]", []string{`0`, `1`}},
-		{"slice step", `[0,1,2,3,4]`, "$[::2]", []string{`0`, `2`, `4`}},
-		{"slice neg step", `[0,1,2,3,4]`, "$[::-2]", []string{`4`, `2`, `0`}},
-		{"slice -2:", `[0,1,2,3]`, "$[-2:]", []string{`2`, `3`}},
-		{"slice :-1", `[0,1,2,3]`, "$[:-1]", []string{`0`, `1`, `2`}},
-		{"slice beyond", `[0,1]`, "$[1:10]", []string{`1`}},
-		{"slice empty array", `[]`, "$[-1:]", nil},
-		{"slice start > len", `[0,1]`, "$[5:]", nil},
-		{"slice spaces", `[0,1,2]`, "$[ 1 : 2 ]", []string{`1`}},
-		{"union index", `[0,1,2]`, "$[2,0]", []string{`2`, `0`}},
-		{"union names", `{"a":1,"b":2,"c":3}`, "$['c','a']", []string{`3`, `1`}},
-		{"union names spaces", `{"a":1,"b":2}`, "$['a', 'b']", []string{`1`, `2`}},
-		{"recursive", storeDoc, "$..events", []string{`[1, 2]`, `{"x": 1}`}},
-		{"recursive no dollar", `{"a":{"response_metadata":{"next_cursor":"c1"}}}`, "..response_metadata.next_cursor", []string{`"c1"`}},
-		{"recursive nested same name", `{"a":{"a":{"a":1}}}`, "$..a", []string{`{"a":{"a":1}}`, `{"a":1}`, `1`}},
-		{"recursive records", `{"x":[{"records":[1]},{"y":{"records":[2]}}]}`, "$..records", []string{`[1]`, `[2]`}},
-		{"recursive star", `{"a":[1,{"b":2}]}`, "$..*", []string{`{"a":[1,{"b":2}]}`, `[1,{"b":2}]`, `1`, `{"b":2}`, `2`}},
-		{"recursive quoted", `{"a":{"b c":1}}`, "$..['b c']", []string{`1`}},
-		{"recursive multi", `{"a":{"b":1,"c":2}}`, "$..['c','b']", []string{`1`, `2`}},
-		{"recursive index ignored", `[[1,2],[3]]`, "$..[0]", []string{`[1,2]`}},
-		{"star events", `[{"event":{"a":1}},{"x":1},{"event":2}]`, "$[*].event", []string{`{"a":1}`, `2`}},
-		{"filter eq string anvilogic", `[{"TableKind":"PrimaryResult","Rows":[["cur",1]]},{"TableKind":"Other","Rows":[["no"]]}]`,
-			"$[?(@.TableKind == 'PrimaryResult')].Rows[0][0]", []string{`"cur"`}},
-		{"filter ne", storeDoc, "$.data[?(@.type != 'a')].id", []string{`2`}},
-		{"filter lt", storeDoc, "$.data[?(@.n < 10)].id", []string{`1`}},
-		{"filter le", storeDoc, "$.data[?(@.n <= 10)].id", []string{`1`, `2`}},
-		{"filter gt", storeDoc, "$.data[?(@.n > 10)].id", []string{`3`}},
-		{"filter ge float", storeDoc, "$.data[?(@.n >= 10.0)].id", []string{`2`, `3`}},
-		{"filter eq int float", storeDoc, "$.data[?(@.n == 5.0)].id", []string{`1`}},
-		{"filter and", storeDoc, "$.data[?(@.type == 'a' && @.n > 5)].id", []string{`3`}},
-		{"filter or", storeDoc, "$.data[?(@.id == 1 || @.id == 2)].id", []string{`1`, `2`}},
-		{"filter exists", storeDoc, "$.data[?(@.flag)].id", []string{`3`}},
-		{"filter null literal", storeDoc, "$.data[?(@.flag == null)].id", []string{`3`}},
-		{"filter bool", `[{"ok":true,"i":1},{"ok":false,"i":2}]`, "$[?(@.ok == true)].i", []string{`1`}},
-		{"filter bool false", `[{"ok":true,"i":1},{"ok":false,"i":2}]`, "$[?(@.ok == false)].i", []string{`2`}},
-		{"filter ne missing is false", `[{"a":1},{"b":1}]`, "$[?(@.a != 2)].a", []string{`1`}},
-		{"filter string vs number", `[{"a":"1"},{"a":1}]`, "$[?(@.a == 1)]", []string{`{"a":1}`}},
-		{"filter root ref", `{"want":"b","xs":[{"k":"a"},{"k":"b"}]}`, "$.xs[?(@.k == $.want)].k", []string{`"b"`}},
-		{"filter at self", `[1,2,3]`, "$[?(@ > 1)]", []string{`2`, `3`}},
-		{"filter on object no match", `{"a":{"x":1}}`, "$[?(@.x == 1)]", nil},
-		{"filter regex", `[{"a":"foo"},{"a":"bar"}]`, "$[?(@.a =~ /^f/)].a", []string{`"foo"`}},
-		{"filter json.net grouping", `[{"a":1,"b":0,"c":1},{"a":0,"b":0,"c":1}]`,
-			"$[?(@.a == 1 && @.b == 1 || @.c == 1)].a", []string{`1`}},
-		{"filter quoted member", `[{"a b":1},{"a b":2}]`, "$[?(@['a b'] == 2)]['a b']", []string{`2`}},
-		{"filter scan", `{"x":{"y":[{"t":1},{"t":2}]}}`, "$..[?(@.t == 2)]", []string{`{"t":2}`}},
-		{"filter escaped quote", `[{"a":"it's"}]`, `$[?(@.a == 'it\'s')].a`, []string{`"it's"`}},
-		{"paren indexer", `{"a":[5,6]}`, "$.a(1)", []string{`6`}},
-		{"escaped key in doc", `{"a\"b":1}`, `$['a"b']`, []string{`1`}},
-		{"unicode key", `{"ключ":1}`, `$.ключ`, []string{`1`}},
-		{"trailing space", `{"a":1}`, "$.a  ", []string{`1`}},
-		{"leading space", `{"a":1}`, "  $.a", []string{`1`}},
+// assertRaws checks the raw JSON of each result; want nil means no result.
+func assertRaws(t *testing.T, want []string, got []gjson.Result) {
+	t.Helper()
+	if want == nil {
+		assert.Empty(t, got)
+		return
 	}
-	for _, tt := range tests {
+	assert.Equal(t, want, raws(got))
+}
+
+var selectCases = []struct {
+	name string
+	doc  string
+	path string
+	want []string
+}{
+	{"root empty", `{"a":1}`, "", []string{`{"a":1}`}},
+	{"root dollar", `{"a":1}`, "$", []string{`{"a":1}`}},
+	{"root array", `[1,2]`, "$", []string{`[1,2]`}},
+	{"root scalar", `5`, "", []string{`5`}},
+	{"dot", storeDoc, "$.pagination.nextCursor", []string{`"abc"`}},
+	{"no dollar", storeDoc, "pagination.nextCursor", []string{`"abc"`}},
+	{"leading dot", storeDoc, ".pagination.nextCursor", []string{`"abc"`}},
+	{"bracket", storeDoc, "$['pagination']['nextCursor']", []string{`"abc"`}},
+	{"bracket no dot", storeDoc, "['pagination'].nextCursor", []string{`"abc"`}},
+	{"quoted space", storeDoc, "$['a b'].c", []string{`"space"`}},
+	{"property named null", storeDoc, "null", []string{`"nullprop"`}},
+	{"dollar property", storeDoc, "$page", []string{`7`}},
+	{"quoted star is literal", storeDoc, "$['*']", []string{`"star"`}},
+	{"missing", storeDoc, "$.nope.deeper", nil},
+	{"field on array", storeDoc, "$.data.id", nil},
+	{"dup last wins", storeDoc, "$.dup", []string{`2`}},
+	{"index", storeDoc, "$.data[1].id", []string{`2`}},
+	{"index out of range", storeDoc, "$.data[9]", nil},
+	{"index on object", storeDoc, "$.nested[0]", nil},
+	{"wildcard", storeDoc, "$.data[*].id", []string{`1`, `2`, `3`}},
+	{"wildcard on object no match", storeDoc, "$.nested[*]", nil},
+	{"dot star object", `{"a":{"x":1,"y":[2]}}`, "$.a.*", []string{`1`, `[2]`}},
+	{"dot star array no match", `{"a":[1,2]}`, "$.a.*", nil},
+	{"dollar dot bracket", `[{"log_id":"1"},{"log_id":"2"}]`, "$.[-1:].log_id", []string{`"2"`}},
+	{"slice last", `[{"log_id":"1"},{"log_id":"2"}]`, "$[-1:].log_id", []string{`"2"`}},
+	{"slice S1 alerts", `{"alerts":[{"_id":"a"},{"_id":"b"},{"_id":"c"}]}`, "$.alerts[-1:]._id", []string{`"c"`}},
+	{"slice 0:2", `[0,1,2,3]`, "$[0:2]", []string{`0`, `1`}},
+	{"slice step", `[0,1,2,3,4]`, "$[::2]", []string{`0`, `2`, `4`}},
+	{"slice neg step", `[0,1,2,3,4]`, "$[::-2]", []string{`4`, `2`, `0`}},
+	{"slice -2:", `[0,1,2,3]`, "$[-2:]", []string{`2`, `3`}},
+	{"slice :-1", `[0,1,2,3]`, "$[:-1]", []string{`0`, `1`, `2`}},
+	{"slice beyond", `[0,1]`, "$[1:10]", []string{`1`}},
+	{"slice empty array", `[]`, "$[-1:]", nil},
+	{"slice start > len", `[0,1]`, "$[5:]", nil},
+	{"slice spaces", `[0,1,2]`, "$[ 1 : 2 ]", []string{`1`}},
+	{"union index", `[0,1,2]`, "$[2,0]", []string{`2`, `0`}},
+	{"union names", `{"a":1,"b":2,"c":3}`, "$['c','a']", []string{`3`, `1`}},
+	{"union names spaces", `{"a":1,"b":2}`, "$['a', 'b']", []string{`1`, `2`}},
+	{"recursive", storeDoc, "$..events", []string{`[1, 2]`, `{"x": 1}`}},
+	{"recursive no dollar", `{"a":{"response_metadata":{"next_cursor":"c1"}}}`, "..response_metadata.next_cursor", []string{`"c1"`}},
+	{"recursive nested same name", `{"a":{"a":{"a":1}}}`, "$..a", []string{`{"a":{"a":1}}`, `{"a":1}`, `1`}},
+	{"recursive records", `{"x":[{"records":[1]},{"y":{"records":[2]}}]}`, "$..records", []string{`[1]`, `[2]`}},
+	{"recursive star", `{"a":[1,{"b":2}]}`, "$..*", []string{`{"a":[1,{"b":2}]}`, `[1,{"b":2}]`, `1`, `{"b":2}`, `2`}},
+	{"recursive quoted", `{"a":{"b c":1}}`, "$..['b c']", []string{`1`}},
+	{"recursive multi", `{"a":{"b":1,"c":2}}`, "$..['c','b']", []string{`1`, `2`}},
+	{"recursive index ignored", `[[1,2],[3]]`, "$..[0]", []string{`[1,2]`}},
+	{"star events", `[{"event":{"a":1}},{"x":1},{"event":2}]`, "$[*].event", []string{`{"a":1}`, `2`}},
+	{"filter eq string anvilogic", `[{"TableKind":"PrimaryResult","Rows":[["cur",1]]},{"TableKind":"Other","Rows":[["no"]]}]`,
+		"$[?(@.TableKind == 'PrimaryResult')].Rows[0][0]", []string{`"cur"`}},
+	{"filter ne", storeDoc, "$.data[?(@.type != 'a')].id", []string{`2`}},
+	{"filter lt", storeDoc, "$.data[?(@.n < 10)].id", []string{`1`}},
+	{"filter le", storeDoc, "$.data[?(@.n <= 10)].id", []string{`1`, `2`}},
+	{"filter gt", storeDoc, "$.data[?(@.n > 10)].id", []string{`3`}},
+	{"filter ge float", storeDoc, "$.data[?(@.n >= 10.0)].id", []string{`2`, `3`}},
+	{"filter eq int float", storeDoc, "$.data[?(@.n == 5.0)].id", []string{`1`}},
+	{"filter and", storeDoc, "$.data[?(@.type == 'a' && @.n > 5)].id", []string{`3`}},
+	{"filter or", storeDoc, "$.data[?(@.id == 1 || @.id == 2)].id", []string{`1`, `2`}},
+	{"filter exists", storeDoc, "$.data[?(@.flag)].id", []string{`3`}},
+	{"filter null literal", storeDoc, "$.data[?(@.flag == null)].id", []string{`3`}},
+	{"filter bool", `[{"ok":true,"i":1},{"ok":false,"i":2}]`, "$[?(@.ok == true)].i", []string{`1`}},
+	{"filter bool false", `[{"ok":true,"i":1},{"ok":false,"i":2}]`, "$[?(@.ok == false)].i", []string{`2`}},
+	{"filter ne missing is false", `[{"a":1},{"b":1}]`, "$[?(@.a != 2)].a", []string{`1`}},
+	{"filter string vs number", `[{"a":"1"},{"a":1}]`, "$[?(@.a == 1)]", []string{`{"a":1}`}},
+	{"filter root ref", `{"want":"b","xs":[{"k":"a"},{"k":"b"}]}`, "$.xs[?(@.k == $.want)].k", []string{`"b"`}},
+	{"filter at self", `[1,2,3]`, "$[?(@ > 1)]", []string{`2`, `3`}},
+	{"filter on object no match", `{"a":{"x":1}}`, "$[?(@.x == 1)]", nil},
+	{"filter regex", `[{"a":"foo"},{"a":"bar"}]`, "$[?(@.a =~ /^f/)].a", []string{`"foo"`}},
+	{"filter json.net grouping", `[{"a":1,"b":0,"c":1},{"a":0,"b":0,"c":1}]`,
+		"$[?(@.a == 1 && @.b == 1 || @.c == 1)].a", []string{`1`}},
+	{"filter quoted member", `[{"a b":1},{"a b":2}]`, "$[?(@['a b'] == 2)]['a b']", []string{`2`}},
+	{"filter scan", `{"x":{"y":[{"t":1},{"t":2}]}}`, "$..[?(@.t == 2)]", []string{`{"t":2}`}},
+	{"filter escaped quote", `[{"a":"it's"}]`, `$[?(@.a == 'it\'s')].a`, []string{`"it's"`}},
+	{"paren indexer", `{"a":[5,6]}`, "$.a(1)", []string{`6`}},
+	{"escaped key in doc", `{"a\"b":1}`, `$['a"b']`, []string{`1`}},
+	{"unicode key", `{"ключ":1}`, `$.ключ`, []string{`1`}},
+	{"trailing space", `{"a":1}`, "$.a  ", []string{`1`}},
+	{"leading space", `{"a":1}`, "  $.a", []string{`1`}},
+}
+
+func TestSelect(t *testing.T) {
+	for _, tt := range selectCases {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := Compile(tt.path)
 			require.NoError(t, err)
 			got, err := p.Select([]byte(tt.doc))
 			require.NoError(t, err)
-			if tt.want == nil {
-				assert.Empty(t, got)
-				return
-			}
-			assert.Equal(t, tt.want, raws(got))
+			assertRaws(t, tt.want, got)
 		})
 	}
 }

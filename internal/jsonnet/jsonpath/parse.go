@@ -319,108 +319,142 @@ func (ps *parser) parseInt(text string) (int, error) {
 
 // parseArrayIndexer mirrors JPath.ParseArrayIndexer: [n], [*], [a,b], [a:b:c].
 func (ps *parser) parseArrayIndexer(closer byte) (step, error) {
-	start := ps.i
-	end := -1
-	var indexes []int
-	colons := 0
-	var sl step
-	sl.kind = stepSlice
+	x := indexerScan{ps: ps, start: ps.i, end: -1, slice: step{kind: stepSlice}}
 	for ps.i < len(ps.s) {
 		c := ps.s[ps.i]
 		if c == ' ' {
-			end = ps.i
+			x.end = ps.i
 			ps.eatWhitespace()
 			continue
-		}
-		stop := ps.i
-		if end >= 0 {
-			stop = end
 		}
 		switch {
 		case c == closer:
-			text := ps.s[start:stop]
-			switch {
-			case indexes != nil:
-				if text == "" {
-					return step{}, ps.errf("array index expected")
-				}
-				n, err := ps.parseInt(text)
-				if err != nil {
-					return step{}, err
-				}
-				return step{kind: stepIndexMulti, indexes: append(indexes, n)}, nil
-			case colons > 0:
-				if text != "" {
-					n, err := ps.parseInt(text)
-					if err != nil {
-						return step{}, err
-					}
-					ps.setSlicePart(&sl, colons, n)
-				}
-				if sl.hasStepN && sl.stepN == 0 {
-					return step{}, ps.errf("step cannot be zero")
-				}
-				return sl, nil
-			default:
-				if text == "" {
-					return step{}, ps.errf("array index expected")
-				}
-				n, err := ps.parseInt(text)
-				if err != nil {
-					return step{}, err
-				}
-				return step{kind: stepIndex, index: n}, nil
-			}
+			return x.close()
 		case c == ',':
-			text := ps.s[start:stop]
-			if text == "" {
-				return step{}, ps.errf("array index expected")
-			}
-			n, err := ps.parseInt(text)
-			if err != nil {
+			if err := x.comma(); err != nil {
 				return step{}, err
 			}
-			indexes = append(indexes, n)
-			ps.i++
-			ps.eatWhitespace()
-			start = ps.i
-			end = -1
 			continue
 		case c == '*':
-			ps.i++
-			if ps.i >= len(ps.s) {
-				return step{}, ps.errf("path ended with open indexer")
-			}
-			ps.eatWhitespace()
-			if ps.i >= len(ps.s) || ps.s[ps.i] != closer {
-				return step{}, ps.errf("unexpected character while parsing path indexer")
-			}
-			return step{kind: stepIndexAll}, nil
+			return ps.parseIndexAll(closer)
 		case c == ':':
-			text := ps.s[start:stop]
-			if text != "" {
-				n, err := ps.parseInt(text)
-				if err != nil {
-					return step{}, err
-				}
-				ps.setSlicePart(&sl, colons, n)
+			if err := x.colon(); err != nil {
+				return step{}, err
 			}
-			colons++
-			ps.i++
-			ps.eatWhitespace()
-			start = ps.i
-			end = -1
 			continue
-		case (c < '0' || c > '9') && c != '-':
+		case (c < '0' || c > '9') && c != '-', x.end >= 0:
+			// a non-digit, or a digit after a space inside a number
 			return step{}, ps.errf("unexpected character %q while parsing path indexer", c)
-		default:
-			if end >= 0 {
-				return step{}, ps.errf("unexpected character %q while parsing path indexer", c)
-			}
 		}
 		ps.i++
 	}
 	return step{}, ps.errf("path ended with open indexer")
+}
+
+// indexerScan is parseArrayIndexer's state. The number being read starts at
+// start and ends at end when a space followed it, else at the cursor.
+type indexerScan struct {
+	ps         *parser
+	start, end int
+	indexes    []int // numbers before each ',' ([a,b])
+	colons     int   // ':' seen so far ([a:b:c])
+	slice      step
+}
+
+func (x *indexerScan) text() string {
+	stop := x.ps.i
+	if x.end >= 0 {
+		stop = x.end
+	}
+	return x.ps.s[x.start:stop]
+}
+
+// number parses the number just read, which must be there.
+func (x *indexerScan) number() (int, error) {
+	text := x.text()
+	if text == "" {
+		return 0, x.ps.errf("array index expected")
+	}
+	return x.ps.parseInt(text)
+}
+
+// next skips a separator and the spaces after it.
+func (x *indexerScan) next() {
+	x.ps.i++
+	x.ps.eatWhitespace()
+	x.start = x.ps.i
+	x.end = -1
+}
+
+func (x *indexerScan) comma() error {
+	n, err := x.number()
+	if err != nil {
+		return err
+	}
+	x.indexes = append(x.indexes, n)
+	x.next()
+	return nil
+}
+
+func (x *indexerScan) colon() error {
+	if err := x.slicePart(); err != nil {
+		return err
+	}
+	x.colons++
+	x.next()
+	return nil
+}
+
+// slicePart sets the slice bound just read, if one was given.
+func (x *indexerScan) slicePart() error {
+	text := x.text()
+	if text == "" {
+		return nil
+	}
+	n, err := x.ps.parseInt(text)
+	if err != nil {
+		return err
+	}
+	x.ps.setSlicePart(&x.slice, x.colons, n)
+	return nil
+}
+
+// close ends the indexer at its closer: a list, a slice or one index.
+func (x *indexerScan) close() (step, error) {
+	switch {
+	case x.indexes != nil:
+		n, err := x.number()
+		if err != nil {
+			return step{}, err
+		}
+		return step{kind: stepIndexMulti, indexes: append(x.indexes, n)}, nil
+	case x.colons > 0:
+		if err := x.slicePart(); err != nil {
+			return step{}, err
+		}
+		if x.slice.hasStepN && x.slice.stepN == 0 {
+			return step{}, x.ps.errf("step cannot be zero")
+		}
+		return x.slice, nil
+	}
+	n, err := x.number()
+	if err != nil {
+		return step{}, err
+	}
+	return step{kind: stepIndex, index: n}, nil
+}
+
+// parseIndexAll reads the rest of [*].
+func (ps *parser) parseIndexAll(closer byte) (step, error) {
+	ps.i++
+	if ps.i >= len(ps.s) {
+		return step{}, ps.errf("path ended with open indexer")
+	}
+	ps.eatWhitespace()
+	if ps.i >= len(ps.s) || ps.s[ps.i] != closer {
+		return step{}, ps.errf("unexpected character while parsing path indexer")
+	}
+	return step{kind: stepIndexAll}, nil
 }
 
 func (ps *parser) setSlicePart(sl *step, colons, n int) {

@@ -132,86 +132,68 @@ func isIdent(r rune) bool {
 	return r == '_' || r == '$' || unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
-func (p *parser) object(depth int) bool {
-	p.i++ // '{'
-	p.out = append(p.out, '{')
+func (p *parser) object(depth int) bool { return p.container('}', depth) }
+
+func (p *parser) array(depth int) bool { return p.container(']', depth) }
+
+// container reads an object (closer '}') or an array (closer ']') from its
+// opening bracket, writing its members comma-separated; a trailing comma
+// is accepted.
+func (p *parser) container(closer byte, depth int) bool {
+	p.out = append(p.out, p.s[p.i])
+	p.i++
 	first := true
 	for {
 		if !p.skipSpace() || p.i >= len(p.s) {
 			return false
 		}
-		if p.s[p.i] == '}' {
+		if p.s[p.i] == closer {
 			p.i++
-			p.out = append(p.out, '}')
+			p.out = append(p.out, closer)
 			return true
 		}
 		if !first {
 			p.out = append(p.out, ',')
 		}
 		first = false
-		// property name
-		switch c := p.s[p.i]; {
-		case c == '"' || c == '\'':
-			if !p.str() {
-				return false
-			}
-		default:
-			if !p.ident() {
-				return false
-			}
+		var ok bool
+		if closer == '}' {
+			ok = p.member(depth)
+		} else {
+			ok = p.value(depth + 1)
 		}
-		if !p.skipSpace() || p.i >= len(p.s) || p.s[p.i] != ':' {
-			return false
-		}
-		p.i++
-		p.out = append(p.out, ':')
-		if !p.skipSpace() || !p.value(depth+1) {
-			return false
-		}
-		if !p.skipSpace() || p.i >= len(p.s) {
+		if !ok || !p.skipSpace() || p.i >= len(p.s) {
 			return false
 		}
 		switch p.s[p.i] {
 		case ',':
 			p.i++
-		case '}':
+		case closer:
 		default:
 			return false
 		}
 	}
 }
 
-func (p *parser) array(depth int) bool {
-	p.i++ // '['
-	p.out = append(p.out, '[')
-	first := true
-	for {
-		if !p.skipSpace() || p.i >= len(p.s) {
+// member reads one "name: value" of an object; the name may be quoted
+// either way or bare.
+func (p *parser) member(depth int) bool {
+	switch c := p.s[p.i]; {
+	case c == '"' || c == '\'':
+		if !p.str() {
 			return false
 		}
-		if p.s[p.i] == ']' {
-			p.i++
-			p.out = append(p.out, ']')
-			return true
-		}
-		if !first {
-			p.out = append(p.out, ',')
-		}
-		first = false
-		if !p.value(depth + 1) {
-			return false
-		}
-		if !p.skipSpace() || p.i >= len(p.s) {
-			return false
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-		default:
+	default:
+		if !p.ident() {
 			return false
 		}
 	}
+	if !p.skipSpace() || p.i >= len(p.s) || p.s[p.i] != ':' {
+		return false
+	}
+	p.i++
+	p.out = append(p.out, ':')
+	return p.skipSpace() && p.value(depth+1)
 }
 
 // ident reads an unquoted property name and writes it as a JSON string.

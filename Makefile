@@ -11,7 +11,7 @@ PKGS      := ./...
 # CI runs the tests with the race detector; the e2e test builds the distro itself.
 TESTFLAGS ?= -race -count=1 -timeout 45m
 
-.PHONY: all build run test test-unit bench lint fmt vet generate clean tools soak soak-short
+.PHONY: all build run test test-unit bench lint fmt vet generate clean tools soak soak-short bench-e2e
 
 all: build
 
@@ -44,6 +44,13 @@ test-unit: vet
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+
+# bench-e2e: the performance paths through the built distro against the emulators (OTLP/HTTP and
+# CCP poll in, azure_monitor_dcr and debug out, a 1,000,000-event backfill), the collector held to
+# one CPU; prints one table (events per CPU-second, wire fill, requests per 1,000 events, peak
+# RSS). About 2 minutes; see bench/README.md.
+bench-e2e: build
+	$(GO) run ./bench -collector $(COLLECTOR)
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -6,7 +6,8 @@
 // invariant culture. Real connector files depend on the .NET details: "T",
 // "Z", digits, "+", "-" are literals, "sss" prints the seconds again
 // (Proofpoint POD "ss.sss"), "fff" is milliseconds and "K" is "Z" for UTC.
-// Formats are compiled once into a token list; Format never panics.
+// Formats are compiled once into a token list, each token rendered by its
+// kind's appender; Format never panics.
 package timefmt
 
 import (
@@ -257,97 +258,120 @@ func (f Formatter) Format(t time.Time) string {
 func (f Formatter) AppendFormat(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	for _, tk := range f.tokens {
-		switch tk.kind {
-		case kLiteral:
-			dst = append(dst, tk.lit...)
-		case kUnixSeconds:
-			dst = strconv.AppendInt(dst, t.Unix(), 10)
-		case kUnixMillis:
-			dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
-		case kYear:
-			y := t.Year()
-			if tk.n <= 2 {
-				y %= 100
-				if y < 0 {
-					y = -y
-				}
-			}
-			dst = appendDigits(dst, y, tk.n)
-		case kMonth:
-			switch {
-			case tk.n <= 2:
-				dst = appendDigits(dst, int(t.Month()), tk.n)
-			case tk.n == 3:
-				dst = append(dst, monthNames[t.Month()-1][:3]...)
-			default:
-				dst = append(dst, monthNames[t.Month()-1]...)
-			}
-		case kDay:
-			switch {
-			case tk.n <= 2:
-				dst = appendDigits(dst, t.Day(), tk.n)
-			case tk.n == 3:
-				dst = append(dst, dayNames[t.Weekday()][:3]...)
-			default:
-				dst = append(dst, dayNames[t.Weekday()]...)
-			}
-		case kHour24:
-			dst = appendDigits(dst, t.Hour(), tk.n)
-		case kHour12:
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			dst = appendDigits(dst, h, tk.n)
-		case kMinute:
-			dst = appendDigits(dst, t.Minute(), tk.n)
-		case kSecond:
-			dst = appendDigits(dst, t.Second(), tk.n)
-		case kFraction, kFractionTrim:
-			frac := t.Nanosecond() / 100 // .NET ticks
-			for i := tk.n; i < 7; i++ {
-				frac /= 10
-			}
-			digits := tk.n
-			if tk.kind == kFractionTrim {
-				for digits > 0 && frac%10 == 0 {
-					frac /= 10
-					digits--
-				}
-				if digits == 0 {
-					// .NET also drops a '.' written just before an empty F.
-					if len(dst) > 0 && dst[len(dst)-1] == '.' {
-						dst = dst[:len(dst)-1]
-					}
-					continue
-				}
-			}
-			dst = appendDigits(dst, frac, digits)
-		case kAMPM:
-			ampm := "AM"
-			if t.Hour() >= 12 {
-				ampm = "PM"
-			}
-			if tk.n == 1 {
-				ampm = ampm[:1]
-			}
-			dst = append(dst, ampm...)
-		case kOffset: // UTC: +0, +00, +00:00
-			switch {
-			case tk.n <= 1:
-				dst = append(dst, "+0"...)
-			case tk.n == 2:
-				dst = append(dst, "+00"...)
-			default:
-				dst = append(dst, "+00:00"...)
-			}
-		case kRoundTripZone:
-			dst = append(dst, 'Z')
-		case kEra:
-			dst = append(dst, "A.D."...)
-		}
+		dst = appenders[tk.kind](dst, t, tk)
 	}
 	return dst
+}
+
+// appenders renders a token of each kind: an array indexed by kind, so a
+// token costs one indexed call.
+var appenders = [...]func(dst []byte, t time.Time, tk token) []byte{
+	kLiteral:       func(dst []byte, _ time.Time, tk token) []byte { return append(dst, tk.lit...) },
+	kUnixSeconds:   func(dst []byte, t time.Time, _ token) []byte { return strconv.AppendInt(dst, t.Unix(), 10) },
+	kUnixMillis:    func(dst []byte, t time.Time, _ token) []byte { return strconv.AppendInt(dst, t.UnixMilli(), 10) },
+	kYear:          appendYear,
+	kMonth:         appendMonth,
+	kDay:           appendDay,
+	kHour24:        func(dst []byte, t time.Time, tk token) []byte { return appendDigits(dst, t.Hour(), tk.n) },
+	kHour12:        appendHour12,
+	kMinute:        func(dst []byte, t time.Time, tk token) []byte { return appendDigits(dst, t.Minute(), tk.n) },
+	kSecond:        func(dst []byte, t time.Time, tk token) []byte { return appendDigits(dst, t.Second(), tk.n) },
+	kFraction:      appendFraction,
+	kFractionTrim:  appendFraction,
+	kAMPM:          appendAMPM,
+	kOffset:        appendOffset,
+	kRoundTripZone: func(dst []byte, _ time.Time, _ token) []byte { return append(dst, 'Z') },
+	kEra:           func(dst []byte, _ time.Time, _ token) []byte { return append(dst, "A.D."...) },
+}
+
+// appendYear: "y" and "yy" are the year within its century.
+func appendYear(dst []byte, t time.Time, tk token) []byte {
+	y := t.Year()
+	if tk.n <= 2 {
+		y %= 100
+		if y < 0 {
+			y = -y
+		}
+	}
+	return appendDigits(dst, y, tk.n)
+}
+
+// appendMonth: "M"/"MM" digits, "MMM" abbreviated name, longer the name.
+func appendMonth(dst []byte, t time.Time, tk token) []byte {
+	switch {
+	case tk.n <= 2:
+		return appendDigits(dst, int(t.Month()), tk.n)
+	case tk.n == 3:
+		return append(dst, monthNames[t.Month()-1][:3]...)
+	}
+	return append(dst, monthNames[t.Month()-1]...)
+}
+
+// appendDay: "d"/"dd" the day of the month, "ddd" abbreviated weekday,
+// longer the weekday.
+func appendDay(dst []byte, t time.Time, tk token) []byte {
+	switch {
+	case tk.n <= 2:
+		return appendDigits(dst, t.Day(), tk.n)
+	case tk.n == 3:
+		return append(dst, dayNames[t.Weekday()][:3]...)
+	}
+	return append(dst, dayNames[t.Weekday()]...)
+}
+
+func appendHour12(dst []byte, t time.Time, tk token) []byte {
+	h := t.Hour() % 12
+	if h == 0 {
+		h = 12
+	}
+	return appendDigits(dst, h, tk.n)
+}
+
+// appendFraction writes n digits of the second's fraction in .NET ticks;
+// "F" (kFractionTrim) drops trailing zeros.
+func appendFraction(dst []byte, t time.Time, tk token) []byte {
+	frac := t.Nanosecond() / 100 // .NET ticks
+	for i := tk.n; i < 7; i++ {
+		frac /= 10
+	}
+	digits := tk.n
+	if tk.kind == kFractionTrim {
+		for digits > 0 && frac%10 == 0 {
+			frac /= 10
+			digits--
+		}
+		if digits == 0 {
+			// .NET also drops a '.' written just before an empty F.
+			if len(dst) > 0 && dst[len(dst)-1] == '.' {
+				dst = dst[:len(dst)-1]
+			}
+			return dst
+		}
+	}
+	return appendDigits(dst, frac, digits)
+}
+
+// appendAMPM: "t" is A or P, longer AM or PM.
+func appendAMPM(dst []byte, t time.Time, tk token) []byte {
+	ampm := "AM"
+	if t.Hour() >= 12 {
+		ampm = "PM"
+	}
+	if tk.n == 1 {
+		ampm = ampm[:1]
+	}
+	return append(dst, ampm...)
+}
+
+// appendOffset: the time is UTC, so +0, +00 or +00:00.
+func appendOffset(dst []byte, _ time.Time, tk token) []byte {
+	switch {
+	case tk.n <= 1:
+		return append(dst, "+0"...)
+	case tk.n == 2:
+		return append(dst, "+00"...)
+	}
+	return append(dst, "+00:00"...)
 }
 
 // appendDigits writes v zero-padded to at least n digits.

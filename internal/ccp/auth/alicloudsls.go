@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -29,24 +28,20 @@ func init() { Register("AliCloudSlsV1", newAliCloudSls) }
 // with Date (RFC 1123 GMT), x-log-apiversion (0.6.0 unless set), x-log-signaturemethod
 // hmac-sha1, x-log-bodyrawsize and, for a body, Content-MD5 (upper-case hex MD5).
 type slsAuth struct {
+	fixedAuth
 	s      Settings
 	id     string
 	secret string
 	token  string // optional STS security token
-	sec    secrets
 }
 
 func newAliCloudSls(def definition.Auth, s Settings) (Authenticator, error) {
 	f := def.Fields
 	a := &slsAuth{s: s}
-	var err error
-	if a.id, err = field(f, s.Credentials.ClientID, "AccessKeyId"); err != nil {
-		return nil, err
-	}
-	if a.secret, err = field(f, s.Credentials.ClientSecret, "AccessKeySecret"); err != nil {
-		return nil, err
-	}
-	if a.token, err = field(f, "", "SecurityToken"); err != nil {
+	if err := readFields(f,
+		fieldRead{&a.id, s.Credentials.ClientID, []string{"AccessKeyId"}},
+		fieldRead{&a.secret, s.Credentials.ClientSecret, []string{"AccessKeySecret"}},
+		fieldRead{&a.token, "", []string{"SecurityToken"}}); err != nil {
 		return nil, err
 	}
 	if a.id == "" || a.secret == "" {
@@ -56,14 +51,10 @@ func newAliCloudSls(def definition.Auth, s Settings) (Authenticator, error) {
 	return a, nil
 }
 
-func (a *slsAuth) Invalidate() {}
-
-func (a *slsAuth) Scrub(s string) string { return a.sec.clean(s) }
-
 func (a *slsAuth) Apply(_ context.Context, req *http.Request) error {
-	body, err := requestBody(req)
+	body, err := bodyToSign(req, "AliCloudSlsV1")
 	if err != nil {
-		return fmt.Errorf("AliCloudSlsV1 signing: reading the body: %w", err)
+		return err
 	}
 	date := a.s.Now().UTC().Format(http.TimeFormat)
 	req.Header.Set("Date", date)

@@ -14,12 +14,12 @@ func init() { Register("APIKey", newAPIKey) }
 // apiKeyAuth sends the key in a header, or — IsApiKeyInPostPayload — hands it to the request
 // template through TemplateValues (§3.2).
 type apiKeyAuth struct {
+	fixedAuth
 	headerName  string
 	headerValue string
 	inBody      bool
 	keyName     string // ApiKeyName as written, for {_APIKeyName}
 	key         string
-	sec         secrets
 }
 
 // defaultAPIKeyIdentifier is S1's documented default prefix. It applies only when the
@@ -71,10 +71,6 @@ func (a *apiKeyAuth) Apply(_ context.Context, req *http.Request) error {
 	req.Header.Set(a.headerName, a.headerValue)
 	return nil
 }
-
-func (a *apiKeyAuth) Invalidate() {}
-
-func (a *apiKeyAuth) Scrub(s string) string { return a.sec.clean(s) }
 
 // TemplateValues gives {_APIKeyName} and {_APIKey} when the key belongs in the POST body, and
 // nothing otherwise.

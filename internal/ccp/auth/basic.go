@@ -14,18 +14,16 @@ func init() { Register("Basic", newBasic) }
 
 // basicAuth sends Authorization: Basic base64(user:pass) on every API request (§3.1).
 type basicAuth struct {
+	fixedAuth
 	header string
-	sec    secrets
 }
 
 func newBasic(def definition.Auth, s Settings) (Authenticator, error) {
 	f := def.Fields
-	user, err := field(f, s.Credentials.Username, "UserName", "Username", "User")
-	if err != nil {
-		return nil, err
-	}
-	pass, err := field(f, s.Credentials.Password, "Password")
-	if err != nil {
+	var user, pass string
+	if err := readFields(f,
+		fieldRead{&user, s.Credentials.Username, []string{"UserName", "Username", "User"}},
+		fieldRead{&pass, s.Credentials.Password, []string{"Password"}}); err != nil {
 		return nil, err
 	}
 	if user == "" {
@@ -43,7 +41,3 @@ func (a *basicAuth) Apply(_ context.Context, req *http.Request) error {
 	req.Header.Set("Authorization", a.header)
 	return nil
 }
-
-func (a *basicAuth) Invalidate() {}
-
-func (a *basicAuth) Scrub(s string) string { return a.sec.clean(s) }

@@ -35,8 +35,8 @@ func init() { Register("CiscoDuo", newCiscoDuo) }
 // key SignatureAlgorithm: "HMAC-SHA1" keeps it available. v5 is always HMAC-SHA512 (the Python
 // client forces SHA-512 for v4/v5).
 type duoAuth struct {
+	fixedAuth
 	s       Settings
-	sec     secrets
 	ikey    string
 	skey    string
 	version int
@@ -46,11 +46,9 @@ type duoAuth struct {
 func newCiscoDuo(def definition.Auth, s Settings) (Authenticator, error) {
 	f := def.Fields
 	a := &duoAuth{s: s, version: 2}
-	var err error
-	if a.ikey, err = field(f, s.Credentials.APIKey, "APIKey", "IntegrationKey", "ikey"); err != nil {
-		return nil, err
-	}
-	if a.skey, err = field(f, s.Credentials.ClientSecret, "ClientSecret", "SecretKey", "skey"); err != nil {
+	if err := readFields(f,
+		fieldRead{&a.ikey, s.Credentials.APIKey, []string{"APIKey", "IntegrationKey", "ikey"}},
+		fieldRead{&a.skey, s.Credentials.ClientSecret, []string{"ClientSecret", "SecretKey", "skey"}}); err != nil {
 		return nil, err
 	}
 	if a.ikey == "" || a.skey == "" {
@@ -78,14 +76,10 @@ func newCiscoDuo(def definition.Auth, s Settings) (Authenticator, error) {
 	return a, nil
 }
 
-func (a *duoAuth) Invalidate() {}
-
-func (a *duoAuth) Scrub(s string) string { return a.sec.clean(s) }
-
 func (a *duoAuth) Apply(_ context.Context, req *http.Request) error {
-	body, err := requestBody(req)
+	body, err := bodyToSign(req, "CiscoDuo")
 	if err != nil {
-		return fmt.Errorf("CiscoDuo signing: reading the body: %w", err)
+		return err
 	}
 	date := a.s.Now().UTC().Format("Mon, 02 Jan 2006 15:04:05 -0000")
 	host := req.Host

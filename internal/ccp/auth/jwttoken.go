@@ -27,14 +27,10 @@ const jwtReloginInterval = 30 * time.Minute
 // user token), extracts the token from the answer body or a header, and sends it as
 // Authorization: Bearer <token> (§3.4).
 type jwtTokenAuth struct {
-	s          Settings
-	sec        secrets
+	*renewing[string]
+	loginCreds
 	tokenURL   *url.URL
 	method     string
-	userKey    string
-	user       string
-	passKey    string
-	pass       string
 	userToken  string
 	utPrepend  string
 	inHeader   bool
@@ -43,17 +39,15 @@ type jwtTokenAuth struct {
 	fromHeader bool
 	headerName string
 	identifier string
-	noPrepend  bool
+	prepend    string // "Bearer", or "" with NoAccessTokenPrepend
 	apiHeader  string
 	query      []definition.Param
 	headers    []definition.Param
-	timeout    time.Duration
-	tokens     *cache[string]
 }
 
 func newJwtToken(def definition.Auth, s Settings) (Authenticator, error) {
 	f := def.Fields
-	a := &jwtTokenAuth{s: s, tokens: newCache[string](s.Now)}
+	a := &jwtTokenAuth{renewing: newRenewing[string](s)}
 	var err error
 	if a.tokenURL, err = endpointURL(f, "TokenEndpoint"); err != nil {
 		return nil, err
@@ -66,24 +60,9 @@ func newJwtToken(def definition.Auth, s Settings) (Authenticator, error) {
 	default:
 		return nil, fmt.Errorf("%s.TokenEndpointHttpMethod: %q must be GET or POST", f.Path(), a.method)
 	}
-	if a.userToken, err = field(f, s.Credentials.UserToken, "UserToken"); err != nil {
+	if err := a.readCredentials(f, s.Credentials); err != nil {
 		return nil, err
 	}
-	a.utPrepend = f.String("UserTokenPrepend")
-	if a.userToken == "" {
-		if a.userKey, a.user, err = kv(f, "userName", "Username", "username", s.Credentials.Username); err != nil {
-			return nil, err
-		}
-		if a.passKey, a.pass, err = kv(f, "password", "Password", "password", s.Credentials.Password); err != nil {
-			return nil, err
-		}
-		if a.user == "" || a.pass == "" {
-			return nil, errors.New("JwtToken needs userName and password values, or a UserToken (or username/password/user_token in the receiver config)")
-		}
-	} else {
-		f.Has("userName", "password") // the user-token variant ignores them
-	}
-	a.sec.add(a.pass, a.userToken, base64.StdEncoding.EncodeToString([]byte(a.user+":"+a.pass)))
 	a.inHeader = boolAny(f, "IsCredentialsInHeaders", "IsClientSecretInHeader")
 	a.jsonBody = boolAny(f, "IsJsonRequest", "IsTokenEndpointPostPayloadJson")
 	if p := strings.TrimSpace(f.String("JwtTokenJsonPath")); p != "" {
@@ -92,82 +71,59 @@ func newJwtToken(def definition.Auth, s Settings) (Authenticator, error) {
 		}
 	}
 	a.fromHeader = f.Bool("JwtTokenInResponseHeader")
-	a.headerName = strings.TrimSpace(f.String("JwtTokenHeaderName"))
-	if a.headerName == "" {
-		a.headerName = "Authorization"
-	}
+	a.headerName = trimmedOr(f, "JwtTokenHeaderName", "Authorization")
 	a.identifier = strings.TrimSpace(f.String("JwtTokenIdentifier"))
-	a.noPrepend = f.Bool("NoAccessTokenPrepend")
-	a.apiHeader = strings.TrimSpace(f.String("ApiKeyName"))
-	if a.apiHeader == "" {
-		a.apiHeader = "Authorization"
+	a.prepend = "Bearer"
+	if f.Bool("NoAccessTokenPrepend") {
+		a.prepend = ""
 	}
+	a.apiHeader = trimmedOr(f, "ApiKeyName", "Authorization")
 	a.query = f.Params("QueryParameters", "TokenEndpointQueryParameters")
 	a.headers = f.Params("Headers")
-	for _, p := range append(append([]definition.Param(nil), a.query...), a.headers...) {
-		if unresolved(p.ValueString()) {
-			return nil, fmt.Errorf("%s: %q still holds a placeholder or ARM expression; supply its value under parameters", f.Path(), p.Name)
-		}
+	if _, err := resolvedParams(f, a.query, a.headers); err != nil {
+		return nil, err
 	}
 	a.timeout = timeoutSeconds(f, 100, 180)
 	return a, nil
 }
 
-func (a *jwtTokenAuth) Apply(ctx context.Context, req *http.Request) error {
-	tok, err := a.tokens.get(ctx, a.login)
-	if err != nil {
-		return a.sec.scrub(err)
+// readCredentials reads the pre-issued UserToken or, without one, the user name and password.
+func (a *jwtTokenAuth) readCredentials(f *definition.Fields, c Credentials) error {
+	var err error
+	if a.userToken, err = field(f, c.UserToken, "UserToken"); err != nil {
+		return err
 	}
-	if a.noPrepend {
-		req.Header.Set(a.apiHeader, tok)
+	a.utPrepend = f.String("UserTokenPrepend")
+	if a.userToken == "" {
+		if a.loginCreds, err = readLogin(f, c); err != nil {
+			return err
+		}
+		if a.user == "" || a.pass == "" {
+			return errors.New("JwtToken needs userName and password values, or a UserToken (or username/password/user_token in the receiver config)")
+		}
 	} else {
-		req.Header.Set(a.apiHeader, "Bearer "+tok)
+		f.Has("userName", "password") // the user-token variant ignores them
 	}
+	a.sec.add(a.pass, a.userToken, base64.StdEncoding.EncodeToString([]byte(a.user+":"+a.pass)))
 	return nil
 }
 
-func (a *jwtTokenAuth) Invalidate() { a.tokens.invalidate() }
-
-func (a *jwtTokenAuth) Scrub(s string) string { return a.sec.clean(s) }
+func (a *jwtTokenAuth) Apply(ctx context.Context, req *http.Request) error {
+	tok, err := a.cache.get(ctx, a.login)
+	if err != nil {
+		return a.sec.scrub(err)
+	}
+	setToken(req.Header, a.apiHeader, a.prepend, tok)
+	return nil
+}
 
 // login calls the token endpoint and returns the token and when to log in again.
 func (a *jwtTokenAuth) login(ctx context.Context) (string, time.Time, error) {
-	u := *a.tokenURL
-	q := u.Query()
-	for _, p := range a.query {
-		q.Set(p.Name, p.ValueString())
-	}
-	var body []byte
-	var ctype string
-	if a.userToken == "" && !a.inHeader {
-		var b bodyParams
-		b.set(a.userKey, a.user)
-		b.set(a.passKey, a.pass)
-		if a.method == http.MethodGet { // no body on GET: credentials go in the query
-			q.Set(a.userKey, a.user)
-			q.Set(a.passKey, a.pass)
-		} else {
-			var err error
-			if body, ctype, err = b.encode(a.jsonBody); err != nil {
-				return "", time.Time{}, err
-			}
-		}
-	}
-	u.RawQuery = q.Encode()
-	req, err := newEndpointRequest(a.method, &u, body, ctype)
+	c, err := a.loginCall()
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("JwtToken login request: %w", err)
+		return "", time.Time{}, err
 	}
-	switch {
-	case a.userToken != "":
-		req.Header.Set("Authorization", strings.TrimSpace(a.utPrepend+" "+a.userToken))
-	case a.inHeader:
-		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(a.user+":"+a.pass)))
-	}
-	setHeaders(req.Header, a.headers)
-	cctx, cancel := withTimeout(ctx, a.timeout)
-	defer cancel()
-	resp, err := call(cctx, a.s.HTTPClient, req, "JwtToken endpoint", &a.sec)
+	resp, err := a.send(ctx, c)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -180,20 +136,55 @@ func (a *jwtTokenAuth) login(ctx context.Context) (string, time.Time, error) {
 		return "", time.Time{}, fmt.Errorf("JwtToken endpoint %s: no token found (%s)", safeURL(a.tokenURL, ""), where)
 	}
 	a.sec.add(tok)
-	now := a.s.Now()
-	var at time.Time
-	if exp, ok := jwtExpiry(tok); ok {
-		at = renewAt(now, exp.Sub(now))
-		if !exp.After(now) {
-			at = now // already expired (clock skew): use once, log in again next time
-		}
-	} else if v := gjson.GetBytes(resp.body, "expires_in"); v.Exists() && v.Float() > 0 {
-		at = renewAt(now, time.Duration(v.Float()*float64(time.Second)))
-	} else {
-		at = now.Add(jwtReloginInterval)
-	}
+	at := a.renewal(tok, resp.body)
 	a.s.Logger.Debug("JwtToken obtained", zap.String("token_endpoint", safeURL(a.tokenURL, "")), zap.Time("renew_at", at))
 	return tok, at, nil
+}
+
+// loginCall is the token request: the user token or Basic credentials in Authorization, or the
+// user name and password in the body (in the query on GET, which has no body).
+func (a *jwtTokenAuth) loginCall() (endpointCall, error) {
+	c := endpointCall{request: "JwtToken login request", endpoint: "JwtToken endpoint", method: a.method, headers: a.headers}
+	u := *a.tokenURL
+	q := u.Query()
+	for _, p := range a.query {
+		q.Set(p.Name, p.ValueString())
+	}
+	switch {
+	case a.userToken != "":
+		c.authz = strings.TrimSpace(a.utPrepend + " " + a.userToken)
+	case a.inHeader:
+		c.authz = "Basic " + base64.StdEncoding.EncodeToString([]byte(a.user+":"+a.pass))
+	case a.method == http.MethodGet:
+		q.Set(a.userKey, a.user)
+		q.Set(a.passKey, a.pass)
+	default:
+		var b bodyParams
+		a.setBody(&b)
+		var err error
+		if c.body, c.ctype, err = b.encode(a.jsonBody); err != nil {
+			return c, err
+		}
+	}
+	u.RawQuery = q.Encode()
+	c.url = &u
+	return c, nil
+}
+
+// renewal is when to log in again: before the token's exp, else before expires_in of the
+// answer, else after jwtReloginInterval.
+func (a *jwtTokenAuth) renewal(tok string, body []byte) time.Time {
+	now := a.s.Now()
+	if exp, ok := jwtExpiry(tok); ok {
+		if !exp.After(now) {
+			return now // already expired (clock skew): use once, log in again next time
+		}
+		return renewAt(now, exp.Sub(now))
+	}
+	if v := gjson.GetBytes(body, "expires_in"); v.Exists() && v.Float() > 0 {
+		return renewAt(now, time.Duration(v.Float()*float64(time.Second)))
+	}
+	return now.Add(jwtReloginInterval)
 }
 
 // extract reads the token from the configured header or JSON path (or, without a path, the

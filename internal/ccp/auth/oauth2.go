@@ -67,8 +67,7 @@ func canonicalGrant(g string) string {
 // oauth2Auth fetches, caches and renews an access token and sends it as
 // Authorization: <AccessTokenPrepend> <token> (§3.3).
 type oauth2Auth struct {
-	s        Settings
-	sec      secrets
+	*renewing[string]
 	grant    string
 	tokenURL *url.URL
 	clientID string
@@ -79,33 +78,30 @@ type oauth2Auth struct {
 	inHeader bool               // isCredentialsInHeaders / IsClientSecretInHeader
 	jsonBody bool               // IsTokenEndpointPostPayloadJson
 	prepend  string
-	timeout  time.Duration
 	flow     tokenFlow
-
-	tokens *cache[string]
 }
 
 func newOAuth2(def definition.Auth, s Settings) (Authenticator, error) {
 	f := def.Fields
-	a := &oauth2Auth{s: s, tokens: newCache[string](s.Now)}
+	a := &oauth2Auth{renewing: newRenewing[string](s)}
 	var err error
 	if a.tokenURL, err = endpointURL(f, "TokenEndpoint"); err != nil {
 		return nil, err
 	}
-	if a.clientID, err = field(f, s.Credentials.ClientID, "ClientId"); err != nil {
-		return nil, err
-	}
-	if a.secret, err = field(f, s.Credentials.ClientSecret, "ClientSecret"); err != nil {
+	if err := readFields(f,
+		fieldRead{&a.clientID, s.Credentials.ClientID, []string{"ClientId"}},
+		fieldRead{&a.secret, s.Credentials.ClientSecret, []string{"ClientSecret"}}); err != nil {
 		return nil, err
 	}
 	a.sec.add(a.secret)
 	a.scope = strings.TrimSpace(f.String("Scope"))
 	a.headers = f.Params("TokenEndpointHeaders")
 	a.extra = f.Params("TokenEndpointQueryParameters")
-	for _, p := range append(append([]definition.Param(nil), a.headers...), a.extra...) {
-		if unresolved(p.ValueString()) {
-			return nil, fmt.Errorf("%s: %q still holds a placeholder or ARM expression; supply its value under parameters", f.Path(), p.Name)
-		}
+	params, err := resolvedParams(f, a.headers, a.extra)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range params {
 		if strings.EqualFold(p.Name, "Authorization") {
 			a.sec.add(p.ValueString(), strings.TrimSpace(strings.TrimPrefix(p.ValueString(), "Basic ")))
 		}
@@ -126,10 +122,21 @@ func newOAuth2(def definition.Auth, s Settings) (Authenticator, error) {
 	f.Has("RefreshTokenLifetimeinSecAttributeName")
 	f.Has("UserName") // used by the password grant only (Salesforce chooses the grant by parameter)
 	f.Has("Password")
+	if err := a.pickFlow(f, s); err != nil {
+		return nil, err
+	}
+	if err := a.seedAccessToken(f); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
 
+// pickFlow sets the grant (GrantType or FlowName, IsJwtBearerFlow, else inferred) and builds
+// its flow; a grant that sends client credentials needs both.
+func (a *oauth2Auth) pickFlow(f *definition.Fields, s Settings) error {
 	raw := f.String("GrantType", "FlowName")
 	if unresolved(raw) {
-		return nil, fmt.Errorf("%s.GrantType still holds a placeholder or ARM expression; supply its value under parameters", f.Path())
+		return fmt.Errorf("%s.GrantType still holds a placeholder or ARM expression; supply its value under parameters", f.Path())
 	}
 	a.grant = canonicalGrant(raw)
 	switch {
@@ -145,23 +152,21 @@ func newOAuth2(def definition.Auth, s Settings) (Authenticator, error) {
 			names = append(names, k)
 		}
 		sort.Strings(names)
-		return nil, fmt.Errorf("GrantType %q is not supported (supported: %s)", raw, strings.Join(names, ", "))
+		return fmt.Errorf("GrantType %q is not supported (supported: %s)", raw, strings.Join(names, ", "))
 	}
+	var err error
 	if a.flow, err = mk(a, f, s); err != nil {
-		return nil, err
+		return err
 	}
 	if a.flow.clientAuth() && !hasHeader(a.headers, "Authorization") {
 		if a.clientID == "" {
-			return nil, errors.New("ClientId is missing; set auth.ClientId or client_id in the receiver config")
+			return errors.New("ClientId is missing; set auth.ClientId or client_id in the receiver config")
 		}
 		if a.secret == "" {
-			return nil, errors.New("ClientSecret is missing; set auth.ClientSecret or client_secret in the receiver config")
+			return errors.New("ClientSecret is missing; set auth.ClientSecret or client_secret in the receiver config")
 		}
 	}
-	if err := a.seedAccessToken(f); err != nil {
-		return nil, err
-	}
-	return a, nil
+	return nil
 }
 
 // inferGrant picks a grant when the definition names none.
@@ -190,7 +195,7 @@ func (a *oauth2Auth) seedAccessToken(f *definition.Fields) error {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "1/2/2006 3:04:05 PM"} {
 		if t, err := time.Parse(layout, exp); err == nil {
 			if t.After(a.s.Now()) {
-				a.tokens.set(tok, t.Add(-refreshMargin))
+				a.cache.set(tok, t.Add(-refreshMargin))
 			}
 			return nil
 		}
@@ -203,21 +208,13 @@ func (a *oauth2Auth) Apply(ctx context.Context, req *http.Request) error {
 	if err != nil {
 		return a.sec.scrub(err)
 	}
-	if a.prepend == "" {
-		req.Header.Set("Authorization", tok)
-	} else {
-		req.Header.Set("Authorization", a.prepend+" "+tok)
-	}
+	setToken(req.Header, "Authorization", a.prepend, tok)
 	return nil
 }
 
-func (a *oauth2Auth) Invalidate() { a.tokens.invalidate() }
-
-func (a *oauth2Auth) Scrub(s string) string { return a.sec.clean(s) }
-
 // get returns a valid token, fetching one (single-flight) when needed.
 func (a *oauth2Auth) get(ctx context.Context) (string, error) {
-	return a.tokens.get(ctx, func(ctx context.Context) (string, time.Time, error) {
+	return a.cache.get(ctx, func(ctx context.Context) (string, time.Time, error) {
 		ans, err := a.fetch(ctx)
 		if err != nil {
 			return "", time.Time{}, err
@@ -257,21 +254,16 @@ func (a *oauth2Auth) fetch(ctx context.Context) (*tokenAnswer, error) {
 	for _, p := range a.extra { // "query parameters" that real token endpoints expect in the body
 		b.setDefault(p.Name, p.Value)
 	}
-	body, ctype, err := b.encode(a.jsonBody)
-	if err != nil {
+	c := endpointCall{request: "OAuth2 token request", endpoint: "OAuth2 token endpoint",
+		method: http.MethodPost, url: a.tokenURL, headers: a.headers} // a user-supplied Authorization wins
+	var err error
+	if c.body, c.ctype, err = b.encode(a.jsonBody); err != nil {
 		return nil, err
 	}
-	req, err := newEndpointRequest(http.MethodPost, a.tokenURL, body, ctype)
-	if err != nil {
-		return nil, fmt.Errorf("OAuth2 token request: %w", err)
-	}
 	if a.flow.clientAuth() && a.inHeader && !userAuthz {
-		req.Header.Set("Authorization", "Basic "+a.basicClientAuth())
+		c.authz = "Basic " + a.basicClientAuth()
 	}
-	setHeaders(req.Header, a.headers) // a user-supplied Authorization wins
-	cctx, cancel := withTimeout(ctx, a.timeout)
-	defer cancel()
-	resp, err := call(cctx, a.s.HTTPClient, req, "OAuth2 token endpoint", &a.sec)
+	resp, err := a.send(ctx, c)
 	if err != nil {
 		return nil, err
 	}

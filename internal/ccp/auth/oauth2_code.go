@@ -63,14 +63,10 @@ type codeState struct {
 
 func newCodeFlow(a *oauth2Auth, f *definition.Fields, s Settings) (tokenFlow, error) {
 	c := &codeFlow{a: a, state: s.State, log: s.Logger}
-	var err error
-	if c.code, err = field(f, s.Credentials.AuthorizationCode, "AuthorizationCode"); err != nil {
-		return nil, err
-	}
-	if c.refresh, err = field(f, s.Credentials.RefreshToken, "RefreshToken"); err != nil {
-		return nil, err
-	}
-	if c.redirect, err = field(f, "", "RedirectUri", "RedirectionEndpoint"); err != nil {
+	if err := readFields(f,
+		fieldRead{&c.code, s.Credentials.AuthorizationCode, []string{"AuthorizationCode"}},
+		fieldRead{&c.refresh, s.Credentials.RefreshToken, []string{"RefreshToken"}},
+		fieldRead{&c.redirect, "", []string{"RedirectUri", "RedirectionEndpoint"}}); err != nil {
 		return nil, err
 	}
 	if c.code == "" && c.refresh == "" {
@@ -169,12 +165,10 @@ func (c *codeFlow) accepted(ctx context.Context, t *tokenAnswer) {
 type passwordFlow struct{ user, pass string }
 
 func newPasswordFlow(a *oauth2Auth, f *definition.Fields, s Settings) (tokenFlow, error) {
-	user, err := field(f, s.Credentials.Username, "UserName", "Username")
-	if err != nil {
-		return nil, err
-	}
-	pass, err := field(f, s.Credentials.Password, "Password")
-	if err != nil {
+	var user, pass string
+	if err := readFields(f,
+		fieldRead{&user, s.Credentials.Username, []string{"UserName", "Username"}},
+		fieldRead{&pass, s.Credentials.Password, []string{"Password"}}); err != nil {
 		return nil, err
 	}
 	if user == "" || pass == "" {

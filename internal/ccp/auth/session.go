@@ -23,20 +23,14 @@ func init() { Register("Session", newSession) }
 // name, else its cookie of that name (then also sent back as a cookie), else a body field
 // (SessionIdName, or a JSONPath when it starts with "$"). Headers go on both calls.
 type sessionAuth struct {
-	s        Settings
-	sec      secrets
+	*renewing[session]
+	loginCreds
 	loginURL *url.URL
-	userKey  string
-	user     string
-	passKey  string
-	pass     string
 	params   []definition.Param
 	jsonBody bool
 	headers  []definition.Param
 	idName   string
 	lifetime time.Duration // SessionTimeoutInMinutes; 0: until the API answers 401
-	timeout  time.Duration
-	sessions *cache[session]
 }
 
 type session struct {
@@ -46,15 +40,12 @@ type session struct {
 
 func newSession(def definition.Auth, s Settings) (Authenticator, error) {
 	f := def.Fields
-	a := &sessionAuth{s: s, sessions: newCache[session](s.Now)}
+	a := &sessionAuth{renewing: newRenewing[session](s)}
 	var err error
 	if a.loginURL, err = endpointURL(f, "SessionLoginRequestUri", "SessionLoginRequestUrl", "TokenEndpoint"); err != nil {
 		return nil, err
 	}
-	if a.userKey, a.user, err = kv(f, "userName", "Username", "username", s.Credentials.Username); err != nil {
-		return nil, err
-	}
-	if a.passKey, a.pass, err = kv(f, "password", "Password", "password", s.Credentials.Password); err != nil {
+	if a.loginCreds, err = readLogin(f, s.Credentials); err != nil {
 		return nil, err
 	}
 	if a.user == "" || a.pass == "" {
@@ -64,10 +55,8 @@ func newSession(def definition.Auth, s Settings) (Authenticator, error) {
 	a.params = f.Params("QueryParameters")
 	a.jsonBody = f.Bool("IsPostPayloadJson")
 	a.headers = f.Params("Headers")
-	for _, p := range append(append([]definition.Param(nil), a.params...), a.headers...) {
-		if unresolved(p.ValueString()) {
-			return nil, fmt.Errorf("%s: %q still holds a placeholder or ARM expression; supply its value under parameters", f.Path(), p.Name)
-		}
+	if _, err := resolvedParams(f, a.params, a.headers); err != nil {
+		return nil, err
 	}
 	a.idName = strings.TrimSpace(f.String("SessionIdName"))
 	if m, ok := f.Float("SessionTimeoutInMinutes"); ok && m > 0 {
@@ -78,7 +67,7 @@ func newSession(def definition.Auth, s Settings) (Authenticator, error) {
 }
 
 func (a *sessionAuth) Apply(ctx context.Context, req *http.Request) error {
-	sess, err := a.sessions.get(ctx, a.login)
+	sess, err := a.cache.get(ctx, a.login)
 	if err != nil {
 		return a.sec.scrub(err)
 	}
@@ -92,14 +81,9 @@ func (a *sessionAuth) Apply(ctx context.Context, req *http.Request) error {
 	return nil
 }
 
-func (a *sessionAuth) Invalidate() { a.sessions.invalidate() }
-
-func (a *sessionAuth) Scrub(s string) string { return a.sec.clean(s) }
-
 func (a *sessionAuth) login(ctx context.Context) (session, time.Time, error) {
 	var b bodyParams
-	b.set(a.userKey, a.user)
-	b.set(a.passKey, a.pass)
+	a.setBody(&b)
 	for _, p := range a.params {
 		b.setDefault(p.Name, p.Value)
 	}
@@ -107,41 +91,14 @@ func (a *sessionAuth) login(ctx context.Context) (session, time.Time, error) {
 	if err != nil {
 		return session{}, time.Time{}, err
 	}
-	req, err := newEndpointRequest(http.MethodPost, a.loginURL, body, ctype)
-	if err != nil {
-		return session{}, time.Time{}, fmt.Errorf("Session login request: %w", err)
-	}
-	setHeaders(req.Header, a.headers)
-	cctx, cancel := withTimeout(ctx, a.timeout)
-	defer cancel()
-	resp, err := call(cctx, a.s.HTTPClient, req, "Session login endpoint", &a.sec)
+	resp, err := a.send(ctx, endpointCall{request: "Session login request", endpoint: "Session login endpoint",
+		method: http.MethodPost, url: a.loginURL, body: body, ctype: ctype, headers: a.headers})
 	if err != nil {
 		return session{}, time.Time{}, err
 	}
-	var sess session
-	if a.idName != "" {
-		sess.id = strings.TrimSpace(resp.header.Get(a.idName))
-		if sess.id == "" {
-			for _, c := range resp.cookies {
-				if strings.EqualFold(c.Name, a.idName) && c.Value != "" {
-					sess.id = c.Value
-					sess.cookies = []*http.Cookie{c}
-				}
-			}
-		}
-		if sess.id == "" {
-			sess.id = bodyField(resp.body, a.idName)
-		}
-		if sess.id == "" {
-			return session{}, time.Time{}, fmt.Errorf("Session login endpoint %s: no session id %q in the answer's headers, cookies or body",
-				safeURL(a.loginURL, ""), a.idName)
-		}
-	} else {
-		sess.cookies = resp.cookies
-		if len(sess.cookies) == 0 {
-			return session{}, time.Time{}, fmt.Errorf("Session login endpoint %s: the answer set no cookie and SessionIdName is not configured",
-				safeURL(a.loginURL, ""))
-		}
+	sess, err := a.sessionFrom(resp)
+	if err != nil {
+		return session{}, time.Time{}, err
 	}
 	a.sec.add(sess.id)
 	for _, c := range sess.cookies {
@@ -151,6 +108,37 @@ func (a *sessionAuth) login(ctx context.Context) (session, time.Time, error) {
 	at := renewAt(now, a.lifetime)
 	a.s.Logger.Debug("Session established", zap.String("login_endpoint", safeURL(a.loginURL, "")), zap.Time("renew_at", at))
 	return sess, at, nil
+}
+
+// sessionFrom reads the session from the login answer: the id from its header, cookie or body
+// field named idName, or, without idName, every cookie it set.
+func (a *sessionAuth) sessionFrom(resp *endpointResponse) (session, error) {
+	var sess session
+	if a.idName == "" {
+		sess.cookies = resp.cookies
+		if len(sess.cookies) == 0 {
+			return session{}, fmt.Errorf("Session login endpoint %s: the answer set no cookie and SessionIdName is not configured",
+				safeURL(a.loginURL, ""))
+		}
+		return sess, nil
+	}
+	sess.id = strings.TrimSpace(resp.header.Get(a.idName))
+	if sess.id == "" {
+		for _, c := range resp.cookies {
+			if strings.EqualFold(c.Name, a.idName) && c.Value != "" {
+				sess.id = c.Value
+				sess.cookies = []*http.Cookie{c}
+			}
+		}
+	}
+	if sess.id == "" {
+		sess.id = bodyField(resp.body, a.idName)
+	}
+	if sess.id == "" {
+		return session{}, fmt.Errorf("Session login endpoint %s: no session id %q in the answer's headers, cookies or body",
+			safeURL(a.loginURL, ""), a.idName)
+	}
+	return sess, nil
 }
 
 // bodyField reads a session id from a JSON body: a JSONPath when name starts with "$", else a

@@ -1,7 +1,9 @@
 // Package definition holds the typed model of one CCP poller (a RestApiPoller's properties or a
 // legacy APIPolling pollingConfig) and builds it from the loosely typed JSON that Sentinel
 // files contain. It resolves nothing: placeholders and ARM expressions are expanded before
-// Parse, and request-time builtins ({_QueryWindowStartTime}) are left for the engine.
+// Parse, and request-time builtins ({_QueryWindowStartTime}) are left for the engine. Nested
+// steps (stepInfo / stepCollectorConfigs) are parsed into their shape (steps.go); package
+// nested checks their references and runs them.
 package definition
 
 import (
@@ -23,6 +25,8 @@ type Definition struct {
 	Paging                  Paging
 	DCR                     DCRConfig
 	AddOnAttributes         []Param // added to every event as fields; null values dropped
+	// Steps are the nested steps (stepInfo / stepCollectorConfigs), nil when there are none.
+	Steps *Steps
 
 	// Unsupported names features present in the definition that the engine cannot run; a
 	// non-empty list makes the poller unusable, with these reasons.
@@ -197,7 +201,17 @@ func mustRaw(f *Fields, k string) any { v, _ := f.Raw(k); return v }
 // Parse builds a Definition from a poller object (see Unwrap for the accepted shapes). path
 // names the source in messages (a file name or "polling_config"). Errors name the field and the
 // fix; unknown keys become warnings because real files carry UI-only and undocumented keys.
-func Parse(raw map[string]any, path string) (*Definition, error) {
+// Nested steps are parsed into Steps but make the poller unsupported: the engine alone would
+// poll the parent only. A caller that runs them uses ParseNested.
+func Parse(raw map[string]any, path string) (*Definition, error) { return parse(raw, path, false) }
+
+// ParseNested is Parse for a caller that runs the nested steps (package nested wraps the
+// engine): they are parsed into Steps and do not make the poller unsupported.
+func ParseNested(raw map[string]any, path string) (*Definition, error) {
+	return parse(raw, path, true)
+}
+
+func parse(raw map[string]any, path string, nested bool) (*Definition, error) {
 	props, kind, legacy := Unwrap(raw)
 	d := &Definition{Legacy: legacy, IsActive: true}
 	if kind != "" && !strings.EqualFold(kind, "RestApiPoller") && !strings.EqualFold(kind, "APIPolling") {
@@ -213,7 +227,10 @@ func Parse(raw map[string]any, path string) (*Definition, error) {
 		root.Has(k) // UI and ARM metadata: known, no runtime effect
 	}
 	if root.Has("stepInfo") || root.Has("stepCollectorConfigs") {
-		d.Unsupported = append(d.Unsupported, "nested steps (stepInfo/stepCollectorConfigs) are not supported yet")
+		d.Steps = parseSteps(root, path)
+		if !nested {
+			d.Unsupported = append(d.Unsupported, "nested steps (stepInfo/stepCollectorConfigs) run only through the step runner (package nested): parse with ParseNested and wrap the engine")
+		}
 	}
 	if x := root.Object("extra"); x != nil {
 		for _, k := range []string{"transformName", "nestedTransformName"} {

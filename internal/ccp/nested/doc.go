@@ -1,7 +1,9 @@
 // Package nested runs the nested API steps of a CCP poller (stepInfo / stepCollectorConfigs,
 // public preview, spec §7) as a layer on top of the unchanged polling engine: the parent
 // poller is an ordinary poller.Engine, and every child call is a short-lived poller.Engine
-// built from the child step with its $placeholders$ filled in.
+// built from the child step with its $placeholders$ filled in. Package definition parses the
+// steps' shape (definition.Steps); this package resolves their references, compiles their
+// KQL (package kql), and runs them.
 //
 // # Contract with the receiver
 //
@@ -10,11 +12,10 @@
 //     (unknown or ambiguous stepId, more than 3 nextSteps or 4 steps, cycles, KQL syntax,
 //     KQL columns that do not exist, shouldJoinNestedData without joinedDataStepName, a child
 //     step that does not parse or that the engine would refuse, an unsupported child auth).
-//  2. The parent definition is definition.Parse(nested.ParentProps(props), source):
-//     ParentProps unwraps the object like definition.Unwrap and drops stepInfo,
-//     stepCollectorConfigs, shouldJoinNestedData and joinedDataStepName, so Parse neither
-//     marks it unsupported nor warns about those keys. (Equivalently, parse the full object
-//     and remove the "nested steps ... not supported yet" entry from Unsupported.)
+//  2. The definition is nested.ParseDefinition(props, source), which checks the steps and
+//     then parses with definition.ParseNested: the steps land, typed, in Definition.Steps
+//     (definition.Parse alone parses them too but marks the poller unsupported, since the
+//     engine alone would poll the parent only).
 //  3. The parent Authenticator and engine are built as for any poller, with
 //     poller.Options.Limiter = ratelimit.New(<the parent's request.rateLimitQPS>); then
 //     nested.New(props, parentAuth, nested.Options{Engine: <the same poller.Options, any

@@ -154,7 +154,7 @@ func (r *Runner) confine(st *step, def *definition.Definition) bool {
 		}
 		r.log.Warn("nested step: the URL built from response data is not on the origin the definition names; "+
 			"calling it without credentials, configured headers, query parameters or body",
-			zap.String("step", st.path), zap.String("url_origin", landed), zap.String("definition_origin", named))
+			zap.String("step", st.Path), zap.String("url_origin", landed), zap.String("definition_origin", named))
 	}
 	return false
 }

@@ -68,14 +68,19 @@ func jsonBodyIs(r *http.Request, body []byte, want map[string]string) bool {
 	return true
 }
 
-func TestJwtToken(t *testing.T) {
-	tests := []struct {
-		name    string
-		auth    map[string]any
-		creds   Credentials
-		login   *fakeLogin
-		wantHdr string // value of the API Authorization header for token n=1
-	}{
+// jwtTokenCase is one JwtToken definition, the fake login endpoint that checks its login
+// call, and the API Authorization it leads to.
+type jwtTokenCase struct {
+	name    string
+	auth    map[string]any
+	creds   Credentials
+	login   *fakeLogin
+	wantHdr string // value of the API Authorization header for token n=1
+}
+
+// jwtTokenBodyCases send the user name and password in the login body (JSON or form).
+func jwtTokenBodyCases() []jwtTokenCase {
+	return []jwtTokenCase{
 		{
 			name: "JSON body, $.token (Prisma Cloud)",
 			auth: map[string]any{"type": "JwtToken", "userName": map[string]any{"key": "username", "value": "pc-user"},
@@ -100,6 +105,23 @@ func TestJwtToken(t *testing.T) {
 			}},
 			wantHdr: "Bearer opaque-1",
 		},
+		{
+			name:  "form body, legacy attribute names, credentials from config",
+			auth:  map[string]any{"type": "JwtToken", "UsernameAttributeName": "login", "PasswordAttributeName": "secret", "JwtTokenJsonPath": "$.accessToken"},
+			creds: Credentials{Username: "form-user", Password: "form-pass-1"},
+			login: &fakeLogin{method: "POST", check: func(r *http.Request, b []byte) bool {
+				v, err := url.ParseQuery(string(b))
+				return err == nil && r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" &&
+					v.Get("login") == "form-user" && v.Get("secret") == "form-pass-1"
+			}, respond: func(w http.ResponseWriter, tok string) { writeJSON(w, 200, map[string]any{"accessToken": tok}) }},
+			wantHdr: "Bearer opaque-1",
+		},
+	}
+}
+
+// jwtTokenHeaderCases send a user token or Basic credentials in the login call's Authorization.
+func jwtTokenHeaderCases() []jwtTokenCase {
+	return []jwtTokenCase{
 		{
 			name: "user token, empty prepend, GET, no access-token prepend (BigID)",
 			auth: map[string]any{"type": "JwtToken", "UserToken": "bigid-user-token", "UserTokenPrepend": "", "TokenEndpointHttpMethod": "GET",
@@ -135,19 +157,11 @@ func TestJwtToken(t *testing.T) {
 			}},
 			wantHdr: "Bearer opaque-1",
 		},
-		{
-			name:  "form body, legacy attribute names, credentials from config",
-			auth:  map[string]any{"type": "JwtToken", "UsernameAttributeName": "login", "PasswordAttributeName": "secret", "JwtTokenJsonPath": "$.accessToken"},
-			creds: Credentials{Username: "form-user", Password: "form-pass-1"},
-			login: &fakeLogin{method: "POST", check: func(r *http.Request, b []byte) bool {
-				v, err := url.ParseQuery(string(b))
-				return err == nil && r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" &&
-					v.Get("login") == "form-user" && v.Get("secret") == "form-pass-1"
-			}, respond: func(w http.ResponseWriter, tok string) { writeJSON(w, 200, map[string]any{"accessToken": tok}) }},
-			wantHdr: "Bearer opaque-1",
-		},
 	}
-	for _, tc := range tests {
+}
+
+func TestJwtToken(t *testing.T) {
+	for _, tc := range append(jwtTokenBodyCases(), jwtTokenHeaderCases()...) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := loopback(t, tc.login)
 			tc.auth["TokenEndpoint"] = srv.URL + "/login"

@@ -18,15 +18,22 @@ type tokenOpts struct {
 	jsonBody    bool
 }
 
-func TestOAuth2ClientCredentials(t *testing.T) {
-	const id, secret = "client:id/1", "s3cr3t+/:=&value"
-	tests := []struct {
-		name   string
-		auth   map[string]any
-		creds  Credentials
-		server tokenOpts
-		want   string
-	}{
+// clientCredentialsCase is one client_credentials definition, what the fake token endpoint
+// checks, and the API Authorization it leads to.
+type clientCredentialsCase struct {
+	name   string
+	auth   map[string]any
+	creds  Credentials
+	server tokenOpts
+	want   string
+}
+
+const ccClientID, ccSecret = "client:id/1", "s3cr3t+/:=&value"
+
+// clientCredentialsCases builds the table afresh (each run writes its TokenEndpoint into auth).
+func clientCredentialsCases() []clientCredentialsCase {
+	const id, secret = ccClientID, ccSecret
+	return []clientCredentialsCase{
 		{
 			name: "secret in body, scope, TokenEndpointQueryParameters in the body (Auth0)",
 			auth: map[string]any{"type": "OAuth2", "ClientId": id, "ClientSecret": secret, "GrantType": "client_credentials",
@@ -87,7 +94,11 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 			want:  "Bearer tok-1",
 		},
 	}
-	for _, tc := range tests {
+}
+
+func TestOAuth2ClientCredentials(t *testing.T) {
+	const id, secret = ccClientID, ccSecret
+	for _, tc := range clientCredentialsCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := &fakeTokenServer{t: t, clientID: id, clientSecret: secret, grants: []string{"client_credentials"}, expiresIn: 3600,
 				wantParams: tc.server.wantParams, wantHeaders: tc.server.wantHeaders, jsonBody: tc.server.jsonBody}

@@ -221,6 +221,17 @@ func (cfg *Config) Validate() error {
 		add("'compression' must be left unset: the exporter gzips request bodies itself (tune 'compression_level' instead)")
 	}
 
+	errs = append(errs, cfg.validateColumns()...)
+	if q := cfg.QueueConfig.Get(); q != nil && q.WaitForResult && q.StorageID != nil {
+		add("'sending_queue::wait_for_result' cannot be combined with 'sending_queue::storage'")
+	}
+	return errors.Join(errs...)
+}
+
+// validateColumns checks time_generated and columns.
+func (cfg *Config) validateColumns() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	switch cfg.TimeGenerated.Source {
 	case TimeSourceAuto, TimeSourceRecord, TimeSourceObserved, TimeSourceNow, TimeSourceNone:
 	default:
@@ -250,10 +261,7 @@ func (cfg *Config) Validate() error {
 	}
 	check("attributes", cfg.Columns.Attributes)
 	check("resource_attributes", cfg.Columns.ResourceAttributes)
-	if q := cfg.QueueConfig.Get(); q != nil && q.WaitForResult && q.StorageID != nil {
-		add("'sending_queue::wait_for_result' cannot be combined with 'sending_queue::storage'")
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 func (a *AuthConfig) validate(hasAuthenticator bool) []error {
@@ -269,24 +277,18 @@ func (a *AuthConfig) validate(hasAuthenticator bool) []error {
 		add("'auth::%s' is required for auth type %q: %s", field, a.Type, why)
 	}
 	switch a.Type {
-	case AuthClientSecret:
+	case AuthClientSecret, AuthClientCertificate:
+		// Both identify an app registration; they differ in the proof of identity.
 		if a.TenantID == "" {
 			need("tenant_id", "the Entra ID tenant (directory) id of the app registration")
 		}
 		if a.ClientID == "" {
 			need("client_id", "the application (client) id of the app registration")
 		}
-		if a.ClientSecret == "" {
+		if a.Type == AuthClientSecret && a.ClientSecret == "" {
 			need("client_secret", "a client secret value of the app registration, e.g. ${env:AZURE_CLIENT_SECRET}")
 		}
-	case AuthClientCertificate:
-		if a.TenantID == "" {
-			need("tenant_id", "the Entra ID tenant (directory) id of the app registration")
-		}
-		if a.ClientID == "" {
-			need("client_id", "the application (client) id of the app registration")
-		}
-		if a.CertificatePath == "" {
+		if a.Type == AuthClientCertificate && a.CertificatePath == "" {
 			need("certificate_path", "a PEM or PKCS#12 file holding the certificate and its private key")
 		}
 	case AuthWorkloadIdentity:

@@ -38,6 +38,10 @@ type Config struct {
 
 	// Storage is the storage extension holding checkpoints; without it state lives in memory.
 	Storage *component.ID `mapstructure:"storage"`
+	// Coordinator is a ccp_coordinator extension: replicas with the same configuration elect
+	// one leader per connector, only the leader polls, and all state (checkpoint, cursor,
+	// rotated refresh tokens, dedup keys) lives in the coordinator with fenced writes.
+	Coordinator *component.ID `mapstructure:"coordinator"`
 	// InitialLookback is how far back the first window starts on a first start (default: one window).
 	InitialLookback time.Duration `mapstructure:"initial_lookback"`
 	// MaxBodySize caps a response body before and after decompression.
@@ -54,6 +58,11 @@ type Config struct {
 	// ConsumeBatchSize hands a page to the pipeline in parts of at most this many records,
 	// each checkpointed, so a crash re-sends at most one part; 0 = the whole page at once.
 	ConsumeBatchSize int `mapstructure:"consume_batch_size"`
+	// MaxInFlight is how many parts may be in the pipeline, not yet accepted, at once: the
+	// exporter packs several pages into one request while the next is fetched. Positions are
+	// saved in order, so a crash re-sends at most this many parts. 1 hands parts over one at a
+	// time (and is what dedup uses).
+	MaxInFlight int `mapstructure:"max_in_flight"`
 	// MaxRetryBackoff caps the wait between retries of a failed window.
 	MaxRetryBackoff time.Duration `mapstructure:"max_retry_backoff"`
 	// MaxCatchUp bounds how far behind real time polling may be: a checkpoint (or a window that
@@ -162,6 +171,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPagesPerWindow <= 0 {
 		errs = append(errs, fmt.Errorf("max_pages_per_window: %d must be positive (default 10000)", c.MaxPagesPerWindow))
+	}
+	if c.MaxInFlight < 1 {
+		errs = append(errs, fmt.Errorf("max_in_flight: %d must be at least 1 (default %d)", c.MaxInFlight, defaultMaxInFlight))
+	}
+	if c.Coordinator != nil && c.Storage != nil {
+		errs = append(errs, errors.New("storage: not used with coordinator (the coordinator keeps all of the connector's state, fenced); remove storage"))
 	}
 	if c.ConsumeBatchSize < 0 {
 		errs = append(errs, fmt.Errorf("consume_batch_size: %d must not be negative (0 = whole pages)", c.ConsumeBatchSize))

@@ -19,6 +19,9 @@ func NewFactory() receiver.Factory {
 		receiver.WithLogs(createLogs, metadata.LogsStability))
 }
 
+// defaultMaxInFlight keeps enough pages in the pipeline for the exporter to fill its requests.
+const defaultMaxInFlight = 8
+
 func createDefaultConfig() component.Config {
 	client := confighttp.NewDefaultClientConfig()
 	// Per-request timeouts come from the definition's timeoutInSeconds; this is only a ceiling.
@@ -31,6 +34,7 @@ func createDefaultConfig() component.Config {
 		MaxRetryBackoff:   time.Hour,
 		MaxCatchUp:        24 * time.Hour,
 		MaxEventsPerPage:  poller.DefaultMaxEventsPerPage,
+		MaxInFlight:       defaultMaxInFlight,
 		Client:            client,
 	}
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.uber.org/zap"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/checkpoint"
@@ -16,32 +17,62 @@ import (
 )
 
 // connectorName is the configured name, else the poller's, else the receiver ID.
-func (r *ccpReceiver) connectorName() string {
+func (r *ccpReceiver) connectorName(l *connector.Loaded) string {
 	switch {
 	case r.cfg.Name != "":
 		return r.cfg.Name
-	case r.loaded.Name != "":
-		return r.loaded.Name
+	case l.Name != "":
+		return l.Name
 	}
 	return r.set.ID.String()
 }
 
-// openState opens the storage client holding the checkpoint, the OAuth2 refresh token and the
-// dedup keys.
-func (r *ccpReceiver) openState(ctx context.Context) error {
-	var err error
-	if r.client, err = storageClient(ctx, r.host, r.cfg.Storage, r.set.ID); err != nil {
+// prepare builds what polling needs up front: without a coordinator the storage client, the
+// engine and the saved state; with one, the place in the election (state comes per term).
+func (r *ccpReceiver) prepare(ctx context.Context) error {
+	if r.cfg.Coordinator != nil {
+		return r.join(ctx)
+	}
+	client, err := storageClient(ctx, r.host, r.cfg.Storage, r.set.ID)
+	if err != nil {
 		return err
 	}
-	r.store = checkpoint.New(r.client)
+	return r.openState(ctx, client)
+}
+
+// openState opens the connector on a state client (the storage extension's, or a
+// coordinator term's): checkpoint tracker, OAuth2 refresh tokens, dedup keys and the engine.
+func (r *ccpReceiver) openState(ctx context.Context, client storage.Client) error {
+	r.client = client
+	r.store = checkpoint.New(client)
 	if d := r.cfg.Dedup; d != nil {
 		o := d.options()
-		o.Store = r.client // keys survive restarts with the checkpoint
+		o.Store = client // keys survive restarts with the checkpoint
+		var err error
 		if r.dedup, err = dedup.New(o); err != nil {
 			return err
 		}
 	}
+	if err := r.openConnector(ctx); err != nil {
+		return err
+	}
+	r.tracker = checkpoint.NewTracker(r.store, r.loaded.Fingerprint)
 	return nil
+}
+
+func storageClient(ctx context.Context, host component.Host, id *component.ID, self component.ID) (storage.Client, error) {
+	if id == nil {
+		return storage.NewNopClient(), nil
+	}
+	ext, ok := host.GetExtensions()[*id]
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q not found; add it under extensions and service.extensions", id)
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not a storage extension", id)
+	}
+	return se.GetClient(ctx, component.KindReceiver, self, "")
 }
 
 // credentials are the connect-time values of the configuration.
@@ -99,24 +130,4 @@ func recordAttributes(name string, loaded *connector.Loaded) pcommon.Map {
 		}
 	}
 	return attrs
-}
-
-// restoreCheckpoint loads the saved state; an edited definition keeps its place in time but
-// not a server-side cursor that may belong to another endpoint or query.
-func (r *ccpReceiver) restoreCheckpoint(ctx context.Context) {
-	st, ok, err := r.store.Load(ctx)
-	if err != nil {
-		r.log.Warn("checkpoint not usable; starting from initial_lookback", zap.Error(err))
-	}
-	switch {
-	case !ok:
-		r.fresh = true
-	case st.Fingerprint != r.loaded.Fingerprint:
-		r.log.Warn("the definition changed since the last checkpoint; resuming at the saved window end without the saved cursor",
-			zap.Time("window_end", st.WindowEnd))
-		st.Cursor = ""
-		st.Partial = nil
-	}
-	st.Fingerprint = r.loaded.Fingerprint
-	r.state = st
 }

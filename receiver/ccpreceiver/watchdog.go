@@ -41,7 +41,10 @@ func (r *ccpReceiver) watch(ctx context.Context, conn *connstate.Connector, peri
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			idle := now.Sub(conn.LastProgress())
+			idle := now.Sub(r.lastProgress(conn))
+			if r.standby.Load() {
+				idle = 0 // a follower does not poll: nothing can stall
+			}
 			switch {
 			case !stalled && idle >= period:
 				stalled = true
@@ -59,4 +62,13 @@ func (r *ccpReceiver) watch(ctx context.Context, conn *connstate.Connector, peri
 			}
 		}
 	}
+}
+
+// lastProgress is the last completed window, or when this replica began to lead the connector.
+func (r *ccpReceiver) lastProgress(conn *connstate.Connector) time.Time {
+	p := conn.LastProgress()
+	if since := r.leadSince.Load(); since > p.UnixNano() {
+		return time.Unix(0, since)
+	}
+	return p
 }

@@ -29,7 +29,10 @@ type TelemetryBuilder struct {
 	CcpDataSkipped       metric.Int64Counter
 	CcpDuplicatesDropped metric.Int64Counter
 	CcpEvents            metric.Int64Counter
+	CcpFencedWrites      metric.Int64Counter
 	CcpLastSuccess       metric.Float64Gauge
+	CcpLeader            metric.Int64Gauge
+	CcpLeadershipChanges metric.Int64Counter
 	CcpPages             metric.Int64Counter
 	CcpRecordsDropped    metric.Int64Counter
 	CcpRequests          metric.Int64Counter
@@ -89,10 +92,28 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{event}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.CcpFencedWrites, err = builder.meter.Int64Counter(
+		"otelcol_ccp_fenced_writes",
+		metric.WithDescription("State writes the coordinator refused because this replica no longer led the connector (a deposed leader never overwrites its successor's checkpoint). [Development]"),
+		metric.WithUnit("{write}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.CcpLastSuccess, err = builder.meter.Float64Gauge(
 		"otelcol_ccp_last_success",
 		metric.WithDescription("Unix time (seconds) of the last successfully completed window. [Development]"),
 		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CcpLeader, err = builder.meter.Int64Gauge(
+		"otelcol_ccp_leader",
+		metric.WithDescription("1 while this replica leads the connector (polls it), 0 while it stands by; only with a coordinator. [Development]"),
+		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CcpLeadershipChanges, err = builder.meter.Int64Counter(
+		"otelcol_ccp_leadership_changes",
+		metric.WithDescription("Times this replica gained or lost the connector's leadership; only with a coordinator. [Development]"),
+		metric.WithUnit("{change}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.CcpPages, err = builder.meter.Int64Counter(

@@ -69,6 +69,22 @@ func AssertEqualCcpEvents(t *testing.T, tt *componenttest.Telemetry, dps []metri
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualCcpFencedWrites(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_ccp_fenced_writes",
+		Description: "State writes the coordinator refused because this replica no longer led the connector (a deposed leader never overwrites its successor's checkpoint). [Development]",
+		Unit:        "{write}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_ccp_fenced_writes")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualCcpLastSuccess(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[float64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_ccp_last_success",
@@ -79,6 +95,36 @@ func AssertEqualCcpLastSuccess(t *testing.T, tt *componenttest.Telemetry, dps []
 		},
 	}
 	got, err := tt.GetMetric("otelcol_ccp_last_success")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualCcpLeader(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_ccp_leader",
+		Description: "1 while this replica leads the connector (polls it), 0 while it stands by; only with a coordinator. [Development]",
+		Unit:        "1",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_ccp_leader")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualCcpLeadershipChanges(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_ccp_leadership_changes",
+		Description: "Times this replica gained or lost the connector's leadership; only with a coordinator. [Development]",
+		Unit:        "{change}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_ccp_leadership_changes")
 	require.NoError(t, err)
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }

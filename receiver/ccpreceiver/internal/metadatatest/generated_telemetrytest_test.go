@@ -22,7 +22,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.CcpDataSkipped.Add(context.Background(), 1)
 	tb.CcpDuplicatesDropped.Add(context.Background(), 1)
 	tb.CcpEvents.Add(context.Background(), 1)
+	tb.CcpFencedWrites.Add(context.Background(), 1)
 	tb.CcpLastSuccess.Record(context.Background(), 1)
+	tb.CcpLeader.Record(context.Background(), 1)
+	tb.CcpLeadershipChanges.Add(context.Background(), 1)
 	tb.CcpPages.Add(context.Background(), 1)
 	tb.CcpRecordsDropped.Add(context.Background(), 1)
 	tb.CcpRequests.Add(context.Background(), 1)
@@ -42,8 +45,17 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualCcpEvents(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualCcpFencedWrites(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpLastSuccess(t, testTel,
 		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCcpLeader(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCcpLeadershipChanges(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCcpPages(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},

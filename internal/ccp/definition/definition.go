@@ -435,14 +435,24 @@ var ErrOffsetWithoutParaName = errors.New("missing for Offset paging, which coul
 	"every window and skip the rest; set offsetParaName to the API's offset parameter (e.g. \"offset\" or \"skip\"), " +
 	"or use the pagingType the API supports")
 
+// CheckEndpoint is Parse's check of request.apiEndpoint, also for an endpoint completed after
+// parsing (a nested step's, once its $placeholders$ are filled).
+func CheckEndpoint(path, endpoint string) error {
+	if endpoint == "" {
+		return fmt.Errorf("%s.request.apiEndpoint: missing; set the URL to poll", path)
+	}
+	if strings.Contains(endpoint, "{{") || strings.HasPrefix(endpoint, "[") {
+		return fmt.Errorf("%s.request.apiEndpoint: %q still holds a placeholder or ARM expression; supply it under parameters", path, endpoint)
+	}
+	return nil
+}
+
 // validate checks what the engine cannot work without, naming the field and the fix.
 func (d *Definition) validate(path string) error {
 	var errs []error
 	q := d.Request
-	if q.APIEndpoint == "" {
-		errs = append(errs, fmt.Errorf("%s.request.apiEndpoint: missing; set the URL to poll", path))
-	} else if strings.Contains(q.APIEndpoint, "{{") || strings.HasPrefix(q.APIEndpoint, "[") {
-		errs = append(errs, fmt.Errorf("%s.request.apiEndpoint: %q still holds a placeholder or ARM expression; supply it under parameters", path, q.APIEndpoint))
+	if err := CheckEndpoint(path, q.APIEndpoint); err != nil {
+		errs = append(errs, err)
 	}
 	switch q.HTTPMethod {
 	case "GET", "POST", "PUT", "DELETE":

@@ -103,6 +103,9 @@ func (b *builder) nextSteps(info *definition.StepInfo, inherited []string, chain
 		if err := b.checkChild(n); err != nil {
 			return nil, err
 		}
+		if !b.validateOnly {
+			n.tmpl = template(n)
+		}
 		if n.step.Info != nil {
 			if n.children, err = b.nextSteps(n.step.Info, cols, append(chain, n.step.ID)); err != nil {
 				return nil, err

@@ -12,7 +12,6 @@ import (
 	"github.com/tidwall/sjson"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/kql"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
@@ -205,11 +204,10 @@ func (x *expansion) run(ctx context.Context, n *node, row kql.Row) ([]string, er
 // call runs the child request of one row with its own paging and returns its events.
 func (x *expansion) call(ctx context.Context, n *node, row kql.Row) ([]string, error) {
 	st := n.step
-	def, err := definition.Parse(st.Props(filler(row, n.used)), st.Path)
+	def, err := childDef(n, row)
 	if err != nil {
 		return nil, fmt.Errorf("nested step %s (%s): %w", st.ID, describeRow(row, n.used), err)
 	}
-	def.Request.RateLimitQPS = 0 // the step's own rate is kept by its transport; the engine uses the connector's Limiter
 	o := x.r.opts.Engine
 	o.HTTPClient, o.Auth = st.client, st.auth
 	if !x.r.confine(st, def) {

@@ -53,7 +53,7 @@ func substituteField(key string, v any, row kql.Row, used []string) any {
 	case "headers":
 		return substituteTree(v, row, used, headerSafe, 0)
 	}
-	return substituteTree(v, row, used, func(s string) string { return s }, 0)
+	return substituteTree(v, row, used, verbatim, 0)
 }
 
 func substituteTree(v any, row kql.Row, used []string, esc func(string) string, depth int) any {

@@ -115,10 +115,12 @@ type step struct {
 // node is a step as reached through one chain of nextSteps (the same step reached by two
 // chains sees different inherited placeholders).
 type node struct {
-	step     *step
-	kql      *kql.Query
-	known    map[string]bool // placeholders available to the step's request
-	used     []string        // refs ∩ known: substituted, and required non-empty
+	step  *step
+	kql   *kql.Query
+	known map[string]bool // placeholders available to the step's request
+	used  []string        // refs ∩ known: substituted, and required non-empty
+	// tmpl is the step parsed once, its placeholders as written (nil: parse per call).
+	tmpl     *definition.Definition
 	children []*node
 }
 

@@ -26,13 +26,10 @@ func TestBasic(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, err := New(parseAuth(t, tc.auth), Settings{Credentials: tc.creds})
-			if tc.wantErr != "" {
-				require.ErrorContains(t, err, tc.wantErr)
+			a, req := applyCase(t, tc.auth, tc.creds, tc.wantErr)
+			if a == nil {
 				return
 			}
-			require.NoError(t, err)
-			req := apply(t, a)
 			require.Equal(t, "Basic "+base64.StdEncoding.EncodeToString([]byte(tc.want)), req.Header.Get("Authorization"))
 			a.Invalidate() // no-op
 			require.Equal(t, "Basic "+base64.StdEncoding.EncodeToString([]byte(tc.want)), apply(t, a).Header.Get("Authorization"))
@@ -82,13 +79,10 @@ func TestAPIKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, err := New(parseAuth(t, tc.auth), Settings{Credentials: tc.creds})
-			if tc.wantErr != "" {
-				require.ErrorContains(t, err, tc.wantErr)
+			a, req := applyCase(t, tc.auth, tc.creds, tc.wantErr)
+			if a == nil {
 				return
 			}
-			require.NoError(t, err)
-			req := apply(t, a)
 			tp, ok := a.(TemplateProvider)
 			require.True(t, ok)
 			if tc.inBody {

@@ -126,3 +126,16 @@ func assertNoSecret(t *testing.T, s string, secrets ...string) {
 		require.NotContains(t, s, x, "secret leaked into %q", s)
 	}
 }
+
+// applyCase builds a table case's authenticator and applies it to a request, or checks that
+// New refuses the definition with wantErr and returns nils.
+func applyCase(t *testing.T, auth map[string]any, creds Credentials, wantErr string) (Authenticator, *http.Request) {
+	t.Helper()
+	a, err := New(parseAuth(t, auth), Settings{Credentials: creds})
+	if wantErr != "" {
+		require.ErrorContains(t, err, wantErr)
+		return nil, nil
+	}
+	require.NoError(t, err)
+	return a, apply(t, a)
+}

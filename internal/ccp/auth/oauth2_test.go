@@ -119,12 +119,20 @@ func TestOAuth2ClientCredentials(t *testing.T) {
 	}
 }
 
-func TestOAuth2ExpiryAndInvalidate(t *testing.T) {
-	fs := &fakeTokenServer{t: t, clientID: "cid", clientSecret: "csecret-1", grants: []string{"client_credentials"}, expiresIn: 3600}
+// clientCredentialsAuth starts a fake token endpoint whose tokens live expiresIn seconds (0: no
+// expires_in) and builds a client_credentials authenticator for it that reads the time from clk.
+func clientCredentialsAuth(t *testing.T, expiresIn int, clk *fakeClock) (*fakeTokenServer, Authenticator) {
+	t.Helper()
+	fs := &fakeTokenServer{t: t, clientID: "cid", clientSecret: "csecret-1", grants: []string{"client_credentials"}, expiresIn: expiresIn}
 	srv := loopback(t, fs)
-	clk := newClock()
 	a := newAuth(t, map[string]any{"type": "OAuth2", "ClientId": "cid", "ClientSecret": "csecret-1", "GrantType": "client_credentials",
 		"TokenEndpoint": srv.URL + "/token"}, Settings{HTTPClient: srv.Client(), Now: clk.Now})
+	return fs, a
+}
+
+func TestOAuth2ExpiryAndInvalidate(t *testing.T) {
+	clk := newClock()
+	fs, a := clientCredentialsAuth(t, 3600, clk)
 
 	require.Equal(t, "Bearer tok-1", apply(t, a).Header.Get("Authorization"))
 	clk.Advance(3500 * time.Second) // 100 s before expiry: still cached
@@ -153,11 +161,8 @@ func TestOAuth2ExpiryAndInvalidate(t *testing.T) {
 
 func TestOAuth2ShortLivedAndNoExpiry(t *testing.T) {
 	// 60 s tokens are renewed after half their lifetime, not on every call.
-	fs := &fakeTokenServer{t: t, clientID: "cid", clientSecret: "csecret-1", grants: []string{"client_credentials"}, expiresIn: 60}
-	srv := loopback(t, fs)
 	clk := newClock()
-	a := newAuth(t, map[string]any{"type": "OAuth2", "ClientId": "cid", "ClientSecret": "csecret-1", "GrantType": "client_credentials",
-		"TokenEndpoint": srv.URL + "/token"}, Settings{HTTPClient: srv.Client(), Now: clk.Now})
+	fs, a := clientCredentialsAuth(t, 60, clk)
 	apply(t, a)
 	apply(t, a)
 	clk.Advance(29 * time.Second)
@@ -167,10 +172,7 @@ func TestOAuth2ShortLivedAndNoExpiry(t *testing.T) {
 	require.Equal(t, "Bearer tok-2", apply(t, a).Header.Get("Authorization"))
 
 	// No expires_in: cached until Invalidate.
-	fs2 := &fakeTokenServer{t: t, clientID: "cid", clientSecret: "csecret-1", grants: []string{"client_credentials"}}
-	srv2 := loopback(t, fs2)
-	b := newAuth(t, map[string]any{"type": "OAuth2", "ClientId": "cid", "ClientSecret": "csecret-1", "GrantType": "client_credentials",
-		"TokenEndpoint": srv2.URL + "/token"}, Settings{HTTPClient: srv2.Client(), Now: clk.Now})
+	fs2, b := clientCredentialsAuth(t, 0, clk)
 	apply(t, b)
 	clk.Advance(48 * time.Hour)
 	apply(t, b)

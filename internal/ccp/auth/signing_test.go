@@ -12,6 +12,7 @@ import (
 	"hash"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
@@ -100,20 +101,12 @@ func TestCiscoDuo(t *testing.T) {
 				if tamper {
 					req.URL.RawQuery += "&limit=1"
 				}
-				resp, err := srv.Client().Do(req)
-				require.NoError(t, err)
-				resp.Body.Close()
-				return resp.StatusCode
+				return statusOf(t, srv, req)
 			}
 			require.Equal(t, 200, do(false))
 			require.Equal(t, 401, do(true), "the fake refuses a signature over other parameters")
 			wrong := newAuth(t, map[string]any{"type": "CiscoDuo", "APIKey": ikey, "ClientSecret": "wrong-secret-key", "SignatureVersion": v}, Settings{Now: clk.Now})
-			req, _ := http.NewRequestWithContext(testCtx(t), http.MethodGet, srv.URL+"/admin/v2/logs/authentication", nil)
-			require.NoError(t, wrong.Apply(context.Background(), req))
-			resp, err := srv.Client().Do(req)
-			require.NoError(t, err)
-			resp.Body.Close()
-			require.Equal(t, 401, resp.StatusCode)
+			require.Equal(t, 401, signedGet(t, srv, wrong, srv.URL+"/admin/v2/logs/authentication"))
 		})
 	}
 	// RFC 3986 canonical parameters: sorted, %20 for spaces, "~" kept, "/" "+" "," encoded.
@@ -126,12 +119,24 @@ func TestCiscoDuo(t *testing.T) {
 	// Credentials from the receiver config.
 	srv := loopback(t, fakeDuo(t, ikey, skey, 2, clk.Now))
 	c := newAuth(t, map[string]any{"type": "CiscoDuo"}, Settings{Now: clk.Now, Credentials: Credentials{APIKey: ikey, ClientSecret: skey}})
-	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodGet, srv.URL+"/admin/v1/info/summary", nil)
-	require.NoError(t, c.Apply(context.Background(), req))
+	require.Equal(t, 200, signedGet(t, srv, c, srv.URL+"/admin/v1/info/summary"))
+}
+
+// signedGet sends a GET of u, signed by a, to srv and returns the answer's status.
+func signedGet(t *testing.T, srv *httptest.Server, a Authenticator, u string) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(testCtx(t), http.MethodGet, u, nil)
+	require.NoError(t, a.Apply(context.Background(), req))
+	return statusOf(t, srv, req)
+}
+
+// statusOf sends req to srv and returns the answer's status.
+func statusOf(t *testing.T, srv *httptest.Server, req *http.Request) int {
+	t.Helper()
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Equal(t, 200, resp.StatusCode)
+	return resp.StatusCode
 }
 
 // fakeSLS verifies Alibaba Log Service signature v1 (independent re-implementation).
@@ -222,10 +227,7 @@ func TestAliCloudSls(t *testing.T) {
 		if tamper {
 			req.URL.RawQuery = strings.Replace(req.URL.RawQuery, "offset=0", "offset=100", 1)
 		}
-		resp, err := srv.Client().Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		return resp.StatusCode
+		return statusOf(t, srv, req)
 	}
 	u := srv.URL + "/logstores/actiontrail_trail/?type=log&from=1700000000&to=1700000300&offset=0&line=100&query=" + url.QueryEscape("* | select a, b")
 	require.Equal(t, 200, send(a, http.MethodGet, u, nil, false))

@@ -17,13 +17,21 @@ import (
 )
 
 func build(props map[string]any, parentAuth auth.Authenticator, opts Options, validateOnly bool) (*Runner, error) {
-	opts = withDefaults(opts, props)
-	steps := definition.ParseSteps(props, opts.Path)
-	return buildSteps(steps, parentAuth, opts, validateOnly)
+	path := opts.Path
+	if path == "" {
+		path = "properties"
+	}
+	p, _, _ := definition.Unwrap(props)
+	qps := 0.0
+	if req := definition.NewFields(path, p).Object("request"); req != nil {
+		qps, _ = req.Float("rateLimitQPS", "rateLimitQps")
+	}
+	opts = withDefaults(opts, qps)
+	return buildSteps(definition.ParseSteps(props, opts.Path), parentAuth, opts, validateOnly)
 }
 
-// withDefaults fills the zero values of opts; props give the connector's rateLimitQPS.
-func withDefaults(opts Options, props map[string]any) Options {
+// withDefaults fills the zero values of opts; qps is the connector's rateLimitQPS.
+func withDefaults(opts Options, qps float64) Options {
 	if opts.Path == "" {
 		opts.Path = "properties"
 	}
@@ -42,11 +50,6 @@ func withDefaults(opts Options, props map[string]any) Options {
 	if opts.Engine.Limiter == nil {
 		// Child calls count against the connector's rateLimitQPS; the receiver passes the
 		// parent engine's Limiter so that parent pages share it too.
-		p, _, _ := definition.Unwrap(props)
-		qps := 0.0
-		if req := definition.NewFields(opts.Path, p).Object("request"); req != nil {
-			qps, _ = req.Float("rateLimitQPS", "rateLimitQps")
-		}
 		opts.Engine.Limiter = ratelimit.New(qps)
 	}
 	return opts

@@ -1,35 +1,37 @@
 // Package nested runs the nested API steps of a CCP poller (stepInfo / stepCollectorConfigs,
 // public preview, spec §7) as a layer on top of the unchanged polling engine: the parent
-// poller is an ordinary poller.Engine, and every child call is a short-lived poller.Engine
+// poller is an ordinary poller.Engine that Wrap decorates, and every child call is a short-lived poller.Engine
 // built from the child step with its $placeholders$ filled in. Package definition parses the
 // steps' shape (definition.Steps); this package resolves their references, compiles their
 // KQL (package kql), and runs them.
 //
-// # Contract with the receiver
+// # Contract with the code that opens a connector
 //
-//  1. nested.Present(props) reports whether the resolved poller object uses nested steps.
-//     If it does, nested.Validate(props) at config load refuses a broken definition early
-//     (unknown or ambiguous stepId, more than 3 nextSteps or 4 steps, cycles, KQL syntax,
-//     KQL columns that do not exist, shouldJoinNestedData without joinedDataStepName, a child
-//     step that does not parse or that the engine would refuse, an unsupported child auth).
-//  2. The definition is nested.ParseDefinition(props, source), which checks the steps and
-//     then parses with definition.ParseNested: the steps land, typed, in Definition.Steps
-//     (definition.Parse alone parses them too but marks the poller unsupported, since the
-//     engine alone would poll the parent only).
-//  3. The parent Authenticator and engine are built as for any poller, with
-//     poller.Options.Limiter = ratelimit.New(<the parent's request.rateLimitQPS>); then
-//     nested.New(props, parentAuth, nested.Options{Engine: <the same poller.Options, any
-//     Auth in it is ignored>, AuthSettings: <the auth.Settings used for the parent>,
-//     Path: source}) builds the Runner. Log Runner.Warnings() (New logs them too). Sharing
-//     the Limiter makes parent pages and child calls one budget of the connector's
-//     rateLimitQPS; without it the Runner builds one from the parent's rateLimitQPS for the
-//     child calls alone.
-//  4. Inside the page callback given to PollWindow, before turning events into records:
-//     events, err := runner.Expand(ctx, window, page.Events); on error return it from the
-//     callback (the page is not delivered, PollWindow fails, the window is retried and its
-//     checkpoint does not advance); otherwise deliver events instead of page.Events and
-//     persist page.Cursor / page.Resume as usual. The checkpoint therefore only moves after
-//     every child call of the page finished (§7 step 5).
+//  1. def, err := nested.ParseDefinition(props, source) parses any poller. With nested steps
+//     (nested.Present) it first refuses a broken definition (unknown or ambiguous stepId,
+//     more than 3 nextSteps or 4 steps, cycles, KQL syntax, KQL columns that do not exist,
+//     shouldJoinNestedData without joinedDataStepName, a child step that does not parse or
+//     that the engine would refuse, an unsupported child auth), then parses with
+//     definition.ParseNested: the steps land, typed, in def.Steps (definition.Parse alone
+//     parses them too but marks the poller unsupported: the engine alone would poll the
+//     parent only).
+//  2. The parent Authenticator and engine are built as for any poller, with
+//     poller.Options.Limiter = ratelimit.New(def.Request.RateLimitQPS); then
+//     p, err := nested.Wrap(engine, def, parentAuth, nested.Options{Engine: <the same
+//     poller.Options, any Auth in it is ignored>, AuthSettings: <the auth.Settings used for
+//     the parent>, Path: source}) is the connector's poller.WindowPoller (the engine itself
+//     when def has no steps). nested.Warnings(p) lists what the steps warn about (Wrap logs
+//     them too). Sharing the Limiter makes parent pages and child calls one budget of the
+//     connector's rateLimitQPS; without it the steps get one from the parent's rateLimitQPS
+//     for the child calls alone.
+//  3. p.PollWindow expands each page of the parent through the steps before calling the
+//     caller's deliver with the expanded events; a failed child call fails the page (it is
+//     not delivered, PollWindow fails, the window is retried and its checkpoint does not
+//     advance). The checkpoint therefore only moves after every child call of the page
+//     finished (§7 step 5).
+//
+// New / Runner.Expand are the same runner without the decorator, for callers that expand
+// events themselves.
 //
 // # What Expand does
 //
@@ -48,7 +50,10 @@
 // (both key-naming generations accepted), without its time-window fields (the window is
 // the parent's), with auth {"type":"None"} when it has none (the parent's Authenticator is
 // used), and polled for the parent's window with its own paging (persistent cursors are not
-// kept for children).
+// kept for children). The step is parsed once when the steps are built; a call fills the
+// parsed definition (apiEndpoint, headers, queryParameters, queryParametersTemplate) and
+// builds a short-lived engine for it (an engine holds its request and its paging state).
+// A placeholder in any other request field makes each call parse the filled step instead.
 //
 // shouldJoinNestedData false: the child's events (after their own next steps) are emitted
 // and the parent record is not. true: the parent record is emitted with the child result

@@ -57,181 +57,207 @@ func (e *Emulator) fail(w http.ResponseWriter, rec *Request, status int, code, m
 	e.writeAzureError(w, status, code, msg, "")
 }
 
-func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []string) {
-	rec := &Request{Time: time.Now(), ContentEncoding: r.Header.Get("Content-Encoding"),
-		ClientRequestID: r.Header.Get("x-ms-client-request-id"), ContentLength: r.ContentLength}
-	rec.APIVersion = r.URL.Query().Get("api-version")
+// ingestCall is one ingestion request on its way through the checks.
+type ingestCall struct {
+	w           http.ResponseWriter
+	r           *http.Request
+	rec         *Request
+	dcr, stream string
+	rawStream   string // the stream segment as sent, for messages
+	claims      tokenClaims
+	plain       []byte // the body after Content-Encoding
+	rows        []map[string]any
+	nonObject   int    // array elements that were not objects (dropped)
+	bareObject  bool   // a top-level object: answered 204, data dropped
+	skipFaults  bool   // Faults.SkipRequests let this one through
+	faults      Faults // as they were when the faults were drawn
+}
 
-	// 1. Route. Segments are compared after percent-decoding; messages use the raw form.
-	raw := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
+func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []string) {
+	c := &ingestCall{w: w, r: r, rec: &Request{Time: time.Now(), ContentEncoding: r.Header.Get("Content-Encoding"),
+		ClientRequestID: r.Header.Get("x-ms-client-request-id"), ContentLength: r.ContentLength,
+		APIVersion: r.URL.Query().Get("api-version")}}
+	// Each step answers the request itself when it refuses it.
+	steps := []func(*ingestCall) bool{e.route, e.authenticate, e.checkDestination, e.readBody,
+		e.parseRows, e.injectFaults, e.checkRows}
+	for _, step := range steps {
+		if !step(c) {
+			return
+		}
+	}
+	e.store(c)
+}
+
+// failCall answers c with an Azure error; it returns false, for the steps to return.
+func (e *Emulator) failCall(c *ingestCall, status int, code, msg string) bool {
+	e.fail(c.w, c.rec, status, code, msg)
+	return false
+}
+
+// route checks the path, the method and the api-version (steps 1 and 2).
+func (e *Emulator) route(c *ingestCall) bool {
+	// Segments are compared after percent-decoding; messages use the raw form.
+	notFound := "The requested resource was not found: " + c.r.URL.EscapedPath()
+	raw := strings.Split(strings.Trim(c.r.URL.EscapedPath(), "/"), "/")
 	if len(raw) != 4 || !strings.EqualFold(raw[0], "dataCollectionRules") || !strings.EqualFold(raw[2], "streams") {
-		e.fail(w, rec, http.StatusNotFound, "NotFound", "The requested resource was not found: "+r.URL.EscapedPath())
-		return
+		return e.failCall(c, http.StatusNotFound, "NotFound", notFound)
 	}
 	dcr, err1 := url.PathUnescape(raw[1])
 	stream, err2 := url.PathUnescape(raw[3])
 	if err1 != nil || err2 != nil || dcr == "" || stream == "" {
-		e.fail(w, rec, http.StatusNotFound, "NotFound", "The requested resource was not found: "+r.URL.EscapedPath())
-		return
+		return e.failCall(c, http.StatusNotFound, "NotFound", notFound)
 	}
-	rec.DCR, rec.Stream = dcr, stream
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		e.fail(w, rec, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The requested HTTP method '%s' is not supported.", r.Method))
-		return
+	c.dcr, c.stream, c.rawStream = dcr, stream, raw[3]
+	c.rec.DCR, c.rec.Stream = dcr, stream
+	if c.r.Method != http.MethodPost {
+		c.w.Header().Set("Allow", http.MethodPost)
+		return e.failCall(c, http.StatusMethodNotAllowed, "MethodNotAllowed", fmt.Sprintf("The requested HTTP method '%s' is not supported.", c.r.Method))
 	}
+	if !c.r.URL.Query().Has("api-version") {
+		return e.failCall(c, http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
+	}
+	if !slices.Contains(APIVersions, c.rec.APIVersion) {
+		return e.failCall(c, http.StatusBadRequest, "UnsupportedApiVersion",
+			fmt.Sprintf("The HTTP resource that matches the request URI does not support the API version '%s'. Supported versions: %s.", c.rec.APIVersion, strings.Join(APIVersions, ", ")))
+	}
+	return true
+}
 
-	// 2. api-version.
-	if !r.URL.Query().Has("api-version") {
-		e.fail(w, rec, http.StatusBadRequest, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.")
-		return
-	}
-	if !slices.Contains(APIVersions, rec.APIVersion) {
-		e.fail(w, rec, http.StatusBadRequest, "UnsupportedApiVersion",
-			fmt.Sprintf("The HTTP resource that matches the request URI does not support the API version '%s'. Supported versions: %s.", rec.APIVersion, strings.Join(APIVersions, ", ")))
-		return
-	}
-
-	// 3. Authentication.
-	authz := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(authz, "Bearer ")
+// authenticate checks the bearer token (step 3).
+func (e *Emulator) authenticate(c *ingestCall) bool {
+	tok, ok := strings.CutPrefix(c.r.Header.Get("Authorization"), "Bearer ")
 	if !ok || strings.TrimSpace(tok) == "" {
-		e.fail(w, rec, http.StatusUnauthorized, "InvalidAuthenticationToken", "Authentication failed: the request does not carry a bearer token in the Authorization header.")
-		return
+		return e.failCall(c, http.StatusUnauthorized, "InvalidAuthenticationToken", "Authentication failed: the request does not carry a bearer token in the Authorization header.")
 	}
 	claims, err := e.verify(strings.TrimSpace(tok))
 	if err != nil {
-		e.fail(w, rec, http.StatusUnauthorized, "InvalidAuthenticationToken", "Authentication failed: "+err.Error())
-		return
+		return e.failCall(c, http.StatusUnauthorized, "InvalidAuthenticationToken", "Authentication failed: "+err.Error())
 	}
 	if strings.TrimRight(claims.Aud, "/") != e.opts.Audience {
-		e.fail(w, rec, http.StatusUnauthorized, "InvalidAudience",
+		return e.failCall(c, http.StatusUnauthorized, "InvalidAudience",
 			fmt.Sprintf("The audience '%s' of the access token is invalid; expected '%s'.", claims.Aud, e.opts.Audience))
-		return
 	}
 	if claims.IDTyp != "app" {
-		e.fail(w, rec, http.StatusUnauthorized, "UnsupportedAccessTokenType",
+		return e.failCall(c, http.StatusUnauthorized, "UnsupportedAccessTokenType",
 			"S2S17001: SAL was able to validate the protocol, but validation failed as none of the inbound policies were satisfied. Validation failures: 'UnsupportedAccessTokenType'.")
-		return
 	}
-	rec.Principal = claims.AppID
+	c.claims = claims
+	c.rec.Principal = claims.AppID
+	return true
+}
 
-	// 4. DCR lookup.
+// checkDestination checks the DCR, the principal's role on it, the stream and the per-DCR
+// request limit (steps 4 to 7).
+func (e *Emulator) checkDestination(c *ingestCall) bool {
 	notFound, forbidden, _ := e.incidentFaults()
-	streams, ok := e.opts.DCRs[dcr]
+	streams, ok := e.opts.DCRs[c.dcr]
 	if !ok || notFound {
-		e.fail(w, rec, http.StatusNotFound, "NotFound", fmt.Sprintf("Data collection rule with immutable Id '%s' not found.", dcr))
-		return
+		return e.failCall(c, http.StatusNotFound, "NotFound", fmt.Sprintf("Data collection rule with immutable Id '%s' not found.", c.dcr))
 	}
-	// 5. Authorization.
 	if e.opts.Publishers != nil || forbidden {
-		if allowed, restricted := e.opts.Publishers[dcr]; forbidden || (restricted && !slices.Contains(allowed, claims.AppID)) {
-			e.fail(w, rec, http.StatusForbidden, "OperationFailed", fmt.Sprintf(
+		if allowed, restricted := e.opts.Publishers[c.dcr]; forbidden || (restricted && !slices.Contains(allowed, c.claims.AppID)) {
+			return e.failCall(c, http.StatusForbidden, "OperationFailed", fmt.Sprintf(
 				"The authentication token provided does not have access to ingest data for the data collection rule with immutable Id '%s' PipelineAccessResult: AccessGranted: False, IsRbacPresent: False, IsDcrDceBindingValid: , DcrArmId: , Message: Required authorization action was not found for tenantId %s objectId %s on resourceId %s ConfigurationId: %s.",
-				dcr, claims.Tid, claims.Oid, dcr, dcr))
-			return
+				c.dcr, c.claims.Tid, c.claims.Oid, c.dcr, c.dcr))
 		}
 	}
-	// 6. Stream.
-	if !slices.Contains(streams, stream) {
-		e.fail(w, rec, http.StatusBadRequest, "InvalidStream",
-			fmt.Sprintf("The stream %s was not configured in the data collection rule with immutable Id %s.", raw[3], dcr))
-		return
+	if !slices.Contains(streams, c.stream) {
+		return e.failCall(c, http.StatusBadRequest, "InvalidStream",
+			fmt.Sprintf("The stream %s was not configured in the data collection rule with immutable Id %s.", c.rawStream, c.dcr))
 	}
-	// 7. Per-DCR throttling (requests); bytes are accounted after reading.
-	if wait := e.admit(dcr); wait > 0 {
-		secs := int(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		e.fail(w, rec, http.StatusTooManyRequests, "TooManyRequests",
-			fmt.Sprintf("Rate limit of data collection rule '%s' exceeded. Retry after %d seconds.", dcr, max(secs, 1)))
-		return
+	// Bytes are accounted after reading.
+	if wait := e.admit(c.dcr); wait > 0 {
+		secs := max(int(math.Ceil(wait.Seconds())), 1)
+		c.w.Header().Set("Retry-After", strconv.Itoa(secs))
+		return e.failCall(c, http.StatusTooManyRequests, "TooManyRequests",
+			fmt.Sprintf("Rate limit of data collection rule '%s' exceeded. Retry after %d seconds.", c.dcr, secs))
 	}
+	return true
+}
 
-	// 8. Wire size.
-	if r.ContentLength > e.opts.MaxWireBytes {
-		rec.WireBytes = r.ContentLength
-		e.fail(w, rec, http.StatusRequestEntityTooLarge, "ContentLengthLimitExceeded", fmt.Sprintf(
-			"Maximum allowed content length: %d bytes (%d MB). Provided content length: %d bytes.",
-			e.opts.MaxWireBytes, e.opts.MaxWireBytes>>20, r.ContentLength))
-		return
+// readBody reads at most MaxWireBytes on the wire, applies Content-Encoding with the
+// decompressed limit and checks Content-Type (steps 8 to 10).
+func (e *Emulator) readBody(c *ingestCall) bool {
+	limit := e.opts.MaxWireBytes
+	tooLarge := func(provided string) bool {
+		return e.failCall(c, http.StatusRequestEntityTooLarge, "ContentLengthLimitExceeded", fmt.Sprintf(
+			"Maximum allowed content length: %d bytes (%d MB). Provided content length: %s bytes.", limit, limit>>20, provided))
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, e.opts.MaxWireBytes+1))
-	rec.WireBytes = int64(len(body))
+	if c.r.ContentLength > limit {
+		c.rec.WireBytes = c.r.ContentLength
+		return tooLarge(strconv.FormatInt(c.r.ContentLength, 10))
+	}
+	body, err := io.ReadAll(io.LimitReader(c.r.Body, limit+1))
+	c.rec.WireBytes = int64(len(body))
 	if err != nil {
-		e.finish(rec, 499, "ClientConnectionAbort")
-		return
+		e.finish(c.rec, 499, "ClientConnectionAbort")
+		return false
 	}
-	if int64(len(body)) > e.opts.MaxWireBytes {
-		e.fail(w, rec, http.StatusRequestEntityTooLarge, "ContentLengthLimitExceeded", fmt.Sprintf(
-			"Maximum allowed content length: %d bytes (%d MB). Provided content length: more than %d bytes.",
-			e.opts.MaxWireBytes, e.opts.MaxWireBytes>>20, e.opts.MaxWireBytes))
-		return
+	if int64(len(body)) > limit {
+		return tooLarge(fmt.Sprintf("more than %d", limit))
 	}
-	e.account(dcr, int64(len(body)))
+	e.account(c.dcr, int64(len(body)))
 
-	// 9. Content-Encoding and the decompressed limit.
-	plain, code, msg := e.decode(r.Header.Get("Content-Encoding"), body)
+	plain, code, msg := e.decode(c.r.Header.Get("Content-Encoding"), body)
 	if code != "" {
 		status := http.StatusBadRequest
 		if code == "PayloadSizeLimitExceeded" {
 			status = http.StatusRequestEntityTooLarge
 		}
-		e.fail(w, rec, status, code, msg)
-		return
+		return e.failCall(c, status, code, msg)
 	}
-	rec.DecompressedBytes = int64(len(plain))
-
-	// 10. Content-Type.
-	ct := strings.ToLower(strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0]))
+	c.rec.DecompressedBytes = int64(len(plain))
+	ct := strings.ToLower(strings.TrimSpace(strings.Split(c.r.Header.Get("Content-Type"), ";")[0]))
 	if ct != "application/json" {
-		e.fail(w, rec, http.StatusUnsupportedMediaType, "UnsupportedMediaType",
-			fmt.Sprintf("Content-Type '%s' is not supported; use application/json.", r.Header.Get("Content-Type")))
-		return
+		return e.failCall(c, http.StatusUnsupportedMediaType, "UnsupportedMediaType",
+			fmt.Sprintf("Content-Type '%s' is not supported; use application/json.", c.r.Header.Get("Content-Type")))
 	}
+	c.plain = plain
+	return true
+}
 
-	// 11. JSON.
-	if !utf8.Valid(plain) {
-		e.fail(w, rec, http.StatusBadRequest, "InvalidJson", "The request body is not valid UTF-8 encoded JSON.")
-		return
+// parseRows checks the body is UTF-8 JSON (step 11) and collects its object rows.
+func (e *Emulator) parseRows(c *ingestCall) bool {
+	invalid := func(msg string) bool { return e.failCall(c, http.StatusBadRequest, "InvalidJson", msg) }
+	if !utf8.Valid(c.plain) {
+		return invalid("The request body is not valid UTF-8 encoded JSON.")
 	}
-	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec := json.NewDecoder(bytes.NewReader(c.plain))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
-		e.fail(w, rec, http.StatusBadRequest, "InvalidJson", "The request body is not valid JSON: "+err.Error())
-		return
+		return invalid("The request body is not valid JSON: " + err.Error())
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		e.fail(w, rec, http.StatusBadRequest, "InvalidJson", "The request body is not valid JSON: unexpected data after the top-level value.")
-		return
+		return invalid("The request body is not valid JSON: unexpected data after the top-level value.")
 	}
-	var rows []map[string]any
-	silentlyDropped := false
-	nonObject := 0
-	switch v := doc.(type) {
-	case []any:
-		rows = make([]map[string]any, 0, len(v))
-		for _, el := range v {
-			if m, ok := el.(map[string]any); ok {
-				rows = append(rows, m)
-			} else {
-				nonObject++
-			}
-		}
-	default:
+	arr, ok := doc.([]any)
+	if !ok {
 		// The real service answers 204 to a non-array body and drops the data.
-		silentlyDropped = true
+		c.bareObject = true
+		return true
 	}
+	c.rows = make([]map[string]any, 0, len(arr))
+	for _, el := range arr {
+		if m, ok := el.(map[string]any); ok {
+			c.rows = append(c.rows, m)
+		} else {
+			c.nonObject++
+		}
+	}
+	return true
+}
 
+// injectFaults answers the injected 429 and 503 and waits the injected latency.
+func (e *Emulator) injectFaults(c *ingestCall) bool {
 	e.mu.Lock()
 	f := e.faults
+	c.faults = f
 	inject := ""
-	skip := e.faults.SkipRequests > 0
-	if skip {
-		e.faults.SkipRequests--
-	}
+	c.skipFaults = e.faults.SkipRequests > 0
 	switch {
-	case skip:
+	case c.skipFaults:
+		e.faults.SkipRequests--
 	case e.faults.Throttle429Next > 0:
 		e.faults.Throttle429Next--
 		inject = "429"
@@ -243,57 +269,68 @@ func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []strin
 	}
 	e.mu.Unlock()
 
-	slow := f.Latency > 0 && !skip
-	if slow && e.slowLimited {
-		e.mu.Lock()
-		if e.faults.SlowNext > 0 {
-			e.faults.SlowNext--
-		} else {
-			slow = false
-		}
-		e.mu.Unlock()
-	}
-	if slow {
+	if f.Latency > 0 && !c.skipFaults && e.takeSlow() {
 		t := time.NewTimer(f.Latency)
 		select {
 		case <-t.C:
-		case <-r.Context().Done():
+		case <-c.r.Context().Done():
 			t.Stop()
-			e.finish(rec, 499, "ClientConnectionAbort")
-			return
+			e.finish(c.rec, 499, "ClientConnectionAbort")
+			return false
 		}
 	}
-	if inject != "" {
-		setRetryAfter(w.Header(), f.RetryAfter)
-		if inject == "429" {
-			e.fail(w, rec, http.StatusTooManyRequests, "TooManyRequests", "Rate limit exceeded (injected). Retry after the period in the Retry-After header.")
-		} else {
-			e.fail(w, rec, http.StatusServiceUnavailable, "ServiceUnavailable", "The service is temporarily unavailable (injected).")
-		}
-		return
+	if inject == "" {
+		return true
 	}
-	if e.opts.AuxiliaryStreams[stream] {
-		if span, ok := timeSpan(rows); ok && span > 30*time.Minute {
-			e.fail(w, rec, http.StatusBadRequest, "RecordsTimeRangeIsMoreThan30Minutes", fmt.Sprintf(
-				"The TimeGenerated values of the records in one request span %s, more than 30 minutes.", span))
-			return
-		}
+	setRetryAfter(c.w.Header(), f.RetryAfter)
+	if inject == "429" {
+		return e.failCall(c, http.StatusTooManyRequests, "TooManyRequests", "Rate limit exceeded (injected). Retry after the period in the Retry-After header.")
 	}
-	if f.RejectRow != nil {
-		for i, row := range rows {
-			if f.RejectRow(row) {
-				e.fail(w, rec, http.StatusBadRequest, "InvalidPayload", fmt.Sprintf(
-					"The request payload is invalid: record %d does not match the declaration of stream %s.", i, raw[3]))
-				return
-			}
-		}
-	}
+	return e.failCall(c, http.StatusServiceUnavailable, "ServiceUnavailable", "The service is temporarily unavailable (injected).")
+}
 
-	// Store.
-	declared := e.opts.Columns[stream]
+// takeSlow reports whether this request gets the injected latency (always, unless SlowNext
+// limited it to a number of requests, which it counts down).
+func (e *Emulator) takeSlow() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.slowLimited {
+		return true
+	}
+	if e.faults.SlowNext > 0 {
+		e.faults.SlowNext--
+		return true
+	}
+	return false
+}
+
+// checkRows applies the Auxiliary-plan time span and Faults.RejectRow (steps 12 and 13).
+func (e *Emulator) checkRows(c *ingestCall) bool {
+	if e.opts.AuxiliaryStreams[c.stream] {
+		if span, ok := timeSpan(c.rows); ok && span > 30*time.Minute {
+			return e.failCall(c, http.StatusBadRequest, "RecordsTimeRangeIsMoreThan30Minutes", fmt.Sprintf(
+				"The TimeGenerated values of the records in one request span %s, more than 30 minutes.", span))
+		}
+	}
+	reject := c.faults.RejectRow
+	if reject == nil {
+		return true
+	}
+	for i, row := range c.rows {
+		if reject(row) {
+			return e.failCall(c, http.StatusBadRequest, "InvalidPayload", fmt.Sprintf(
+				"The request payload is invalid: record %d does not match the declaration of stream %s.", i, c.rawStream))
+		}
+	}
+	return true
+}
+
+// store drops undeclared columns (step 14), stores the rows and answers 204, or drops the
+// connection after storing when a fault says so.
+func (e *Emulator) store(c *ingestCall) {
 	colsDropped := 0
-	if declared != nil {
-		for _, row := range rows {
+	if declared := e.opts.Columns[c.stream]; declared != nil {
+		for _, row := range c.rows {
 			for k := range row {
 				if !slices.Contains(declared, k) {
 					delete(row, k)
@@ -302,45 +339,51 @@ func (e *Emulator) serveIngest(w http.ResponseWriter, r *http.Request, _ []strin
 			}
 		}
 	}
-	rec.Rows = len(rows)
+	c.rec.Rows = len(c.rows)
 	e.mu.Lock()
 	if !e.opts.DiscardRows {
-		key := dcr + "\x00" + stream
-		e.rows[key] = append(e.rows[key], rows...)
+		key := c.dcr + "\x00" + c.stream
+		e.rows[key] = append(e.rows[key], c.rows...)
 	}
-	e.rowCount += len(rows)
-	e.stats.RowsStored += len(rows)
+	e.rowCount += len(c.rows)
+	e.stats.RowsStored += len(c.rows)
 	e.stats.ColumnsDropped += colsDropped
-	e.stats.NonObjectRowsDropped += nonObject
-	if silentlyDropped {
+	e.stats.NonObjectRowsDropped += c.nonObject
+	if c.bareObject {
 		e.stats.SilentlyDroppedBodies++
 	}
-	drop := false
-	if skip {
-	} else if e.faults.DropConnNext > 0 {
-		e.faults.DropConnNext--
-		drop = true
-	} else if e.faults.DropConnRate > 0 && e.rng.Float64() < e.faults.DropConnRate {
-		drop = true
-	}
+	drop := e.dropConnLocked(c.skipFaults)
 	if drop {
 		e.stats.DroppedConnections++
-		e.stats.RowsInDroppedConns += len(rows)
+		e.stats.RowsInDroppedConns += len(c.rows)
 	}
 	e.mu.Unlock()
 	if drop {
-		rec.DroppedConn = true
-		e.finish(rec, 0, "ConnectionDropped")
+		c.rec.DroppedConn = true
+		e.finish(c.rec, 0, "ConnectionDropped")
 		// Aborts the connection (HTTP/1.1) or resets the stream (HTTP/2) without a response.
 		panic(http.ErrAbortHandler)
 	}
-	e.finish(rec, http.StatusNoContent, "")
-	h := w.Header()
+	e.finish(c.rec, http.StatusNoContent, "")
+	h := c.w.Header()
 	h.Set("x-ms-request-id", newGUID())
 	h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains; preload")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Server", "Microsoft-HTTPAPI/2.0")
-	w.WriteHeader(http.StatusNoContent)
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// dropConnLocked decides whether the connection of a stored request is dropped.
+func (e *Emulator) dropConnLocked(skip bool) bool {
+	switch {
+	case skip:
+		return false
+	case e.faults.DropConnNext > 0:
+		e.faults.DropConnNext--
+		return true
+	default:
+		return e.faults.DropConnRate > 0 && e.rng.Float64() < e.faults.DropConnRate
+	}
 }
 
 func setRetryAfter(h http.Header, d time.Duration) {

@@ -29,7 +29,9 @@ func (r *ccpReceiver) join(ctx context.Context) error {
 		return fmt.Errorf("coordinator: %w", err)
 	}
 	r.candidate = cand
-	r.setStandby(true)
+	r.standby.Store(true) // a follower until elected: not a leadership change
+	r.tb.CcpLeader.Record(ctx, 0, r.metricAttrs)
+	r.conn.SetStandby(true)
 	return nil
 }
 
@@ -85,7 +87,7 @@ func (r *ccpReceiver) setStandby(standby bool) {
 		leader = 0
 	}
 	r.tb.CcpLeader.Record(context.Background(), leader, r.metricAttrs)
-	if was != standby && r.candidate != nil {
+	if was != standby {
 		r.tb.CcpLeadershipChanges.Add(context.Background(), 1, r.metricAttrs)
 	}
 	r.conn.SetStandby(standby)

@@ -206,8 +206,9 @@ func assertIncident(t *testing.T, rep *Report) {
 	assert.Len(t, ir.Phases, incPhases, "every sub-phase of the incident ran")
 	assert.GreaterOrEqual(t, ir.Seconds, 3*ir.PhaseSeconds, "incident length")
 	assert.Zero(t, ir.RowsAdmitted, "no request that arrived during the incident was stored")
-	// One request is in flight at a time: at most one can have passed the checks just before.
-	assert.LessOrEqual(t, ir.RowsStored, pageSize, "rows stored during the incident (in flight at its start)")
+	// At most max_in_flight pages are in the pipeline: only those can have passed the checks
+	// just before the incident began.
+	assert.LessOrEqual(t, ir.RowsStored, maxInFlight*pageSize, "rows stored during the incident (in flight at its start)")
 	assert.Positive(t, ir.RequestsByStatus["403"], "403s answered during the incident")
 	assert.Positive(t, ir.RequestsByStatus["404"], "404s answered during the incident")
 	assert.Positive(t, ir.TokenRefusals, "client secret refused by the STS during the incident")

@@ -110,7 +110,7 @@ func (r *runner) figures(rep *Report) {
 	rep.DroppedConnections, rep.RowsInDroppedConns = is.DroppedConnections, is.RowsInDroppedConns
 	reqs := env.Ingest.Requests()
 	rep.UnresentDroppedRows = r.tally.unresent(reqs)
-	rep.CollectorDupBound = (rep.Kills + rep.UnexpectedExits) * pageSize
+	rep.CollectorDupBound = (rep.Kills + rep.UnexpectedExits) * maxInFlight * pageSize
 
 	counts, unexplained, exact := r.countRows(reqs)
 	for i, n := range counts {

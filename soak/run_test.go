@@ -20,8 +20,11 @@ import (
 
 const (
 	// pageSize is the vendor API's page (and the receiver's pageSize): the collector hands
-	// whole pages to the pipeline, and the exporter sends a page as one request.
+	// whole pages to the pipeline.
 	pageSize = 1000
+	// maxInFlight is the receiver's default max_in_flight: at most this many pages are in the
+	// pipeline, not yet accepted, so a kill re-sends at most this many.
+	maxInFlight = 8
 	// minUptime: a kill waits until the current process has run this long, so kills hit a
 	// working collector rather than piling up on one start.
 	minUptime = 3 * time.Second

@@ -149,8 +149,8 @@ func assertNoLoss(t *testing.T, rep *Report) {
 	assert.GreaterOrEqual(t, rep.Duplicates, rep.RowsInDroppedConns,
 		"every row stored in a dropped connection is sent again")
 	assert.LessOrEqual(t, rep.CollectorDuplicates, rep.CollectorDupBound,
-		"duplicates caused by the collector: %d of %d, more than the page in flight per kill (%d kills × %d) (total duplicates %d = %.3f%%, of which %d rows re-sent after dropped connections; %s)",
-		rep.CollectorDuplicates, rep.IngestedUnique, rep.Kills, pageSize, rep.Duplicates, 100*rep.DuplicateRate,
+		"duplicates caused by the collector: %d of %d, more than the pages in flight per kill (%d kills × %d in flight × %d) (total duplicates %d = %.3f%%, of which %d rows re-sent after dropped connections; %s)",
+		rep.CollectorDuplicates, rep.IngestedUnique, rep.Kills, maxInFlight, pageSize, rep.Duplicates, 100*rep.DuplicateRate,
 		rep.RowsInDroppedConns, rep.CollectorDupRanges)
 	assert.Zero(t, rep.DupAfterKillResent, "copies sent again after a kill without the page being polled again")
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/jsonpath"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/timefmt"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson/jsonscan"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/retryafter"
 )
 
@@ -527,11 +528,11 @@ func (e *Engine) failure(resp *http.Response, endpoint string, scrub func(string
 	return re, wait
 }
 
-// readPage decodes a successful answer and extracts its events. The events alias one string
-// copy of the decoded body (no copy per event).
+// readPage decodes a successful answer and extracts its events. The events alias the decoded
+// body (no copy of it, none per event).
 func (e *Engine) readPage(rctx context.Context, resp *http.Response, endpoint string, scrub func(string) string) (pageResult, []string, error) {
 	r := e.def.Response
-	raw, err := decode.Decode(resp.Body, decode.Options{
+	doc, err := decode.DecodeString(resp.Body, decode.Options{
 		Format:          r.Format,
 		GzipCompressed:  r.IsGzipCompressed,
 		CompressionAlgo: r.CompressionAlgo,
@@ -546,19 +547,18 @@ func (e *Engine) readPage(rctx context.Context, resp *http.Response, endpoint st
 		retry := !errors.Is(err, decode.ErrBodyTooLarge) && rctx.Err() != nil
 		return pageResult{}, nil, &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: "reading response: " + err.Error(), Retryable: retry}
 	}
-	e.o.Observer.ResponseBytes(len(raw))
+	e.o.Observer.ResponseBytes(len(doc))
 	if e.def.Request.LogResponseContent && e.o.Logger.Core().Enabled(zap.DebugLevel) {
 		// The definition asked for response bodies in diagnostics (Sentinel's health log);
 		// here they go to the debug log, truncated and scrubbed, with the URL's query left out.
 		e.o.Logger.Debug("response content (logResponseContent)", zap.String("endpoint", endpoint),
-			zap.Int("status", resp.StatusCode), zap.Int("bytes", len(raw)),
-			zap.String("body", excerpt(raw[:min(len(raw), contentLogLen)], len(raw) > contentLogLen, contentLogLen, scrub)))
+			zap.Int("status", resp.StatusCode), zap.Int("bytes", len(doc)),
+			zap.String("body", excerpt([]byte(doc[:min(len(doc), contentLogLen)]), len(doc) > contentLogLen, contentLogLen, scrub)))
 	}
-	pg := pageResult{header: resp.Header, bytes: len(raw)}
-	if resp.StatusCode == http.StatusNoContent || len(bytes.TrimSpace(raw)) == 0 {
+	pg := pageResult{header: resp.Header, bytes: len(doc)}
+	if resp.StatusCode == http.StatusNoContent || strings.TrimSpace(doc) == "" {
 		return pg, nil, nil
 	}
-	doc := string(raw) // the decoded bytes are garbage from here on
 	pg.doc = doc
 	if e.status != nil {
 		v, _ := e.status.ScalarString(doc)
@@ -649,7 +649,11 @@ func (e *Engine) eventsIn(r gjson.Result, limit int) int {
 	switch {
 	case e.spreads(r):
 		n := 0
-		r.ForEach(func(_, _ gjson.Result) bool { n++; return n <= limit })
+		count := func() bool { n++; return n <= limit }
+		if !jsonscan.Elements(r.Raw, 0, func(int, int) bool { return count() }) {
+			n = 0 // not well-formed (never after validation): count as gjson does
+			r.ForEach(func(_, _ gjson.Result) bool { return count() })
+		}
 		return n
 	case r.Exists() && r.Type != gjson.Null:
 		return 1
@@ -657,9 +661,17 @@ func (e *Engine) eventsIn(r gjson.Result, limit int) int {
 	return 0
 }
 
+// appendEvents appends the events of token r: its elements (each aliasing the body) when it
+// spreads, else r itself.
 func (e *Engine) appendEvents(out []string, r gjson.Result) []string {
 	switch {
 	case e.spreads(r):
+		n := len(out)
+		raw := r.Raw
+		if jsonscan.Elements(raw, 0, func(a, b int) bool { out = append(out, raw[a:b]); return true }) {
+			return out
+		}
+		out = out[:n] // not well-formed (never after validation): split as gjson does
 		r.ForEach(func(_, v gjson.Result) bool {
 			out = append(out, v.Raw)
 			return true

@@ -128,14 +128,19 @@ func (p *csvParser) field(startLine int) ([]byte, error) {
 		}
 	}
 	start := p.i
+	p.toFieldEnd()
+	return p.s[start:p.i], nil
+}
+
+// toFieldEnd moves p.i to the next delimiter, line end or EOF.
+func (p *csvParser) toFieldEnd() {
 	for p.i < len(p.s) {
 		r, n := utf8.DecodeRune(p.s[p.i:])
 		if r == p.delim || r == '\n' || r == '\r' {
-			break
+			return
 		}
 		p.i += n
 	}
-	return p.s[start:p.i], nil
 }
 
 func (p *csvParser) quoted(qlen, startLine int) ([]byte, error) {
@@ -171,13 +176,7 @@ func (p *csvParser) quoted(qlen, startLine int) ([]byte, error) {
 		// Lenient: text between the closing quote and the next delimiter is
 		// kept (as encoding/csv's LazyQuotes would).
 		tail := p.i
-		for p.i < len(p.s) {
-			r, n := utf8.DecodeRune(p.s[p.i:])
-			if r == p.delim || r == '\n' || r == '\r' {
-				break
-			}
-			p.i += n
-		}
+		p.toFieldEnd()
 		if p.i > tail {
 			f = append(append([]byte(nil), f...), p.s[tail:p.i]...)
 		}

@@ -21,9 +21,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
+	"unsafe"
 
-	"github.com/tidwall/gjson"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson/jsonscan"
 )
 
 // Defaults applied when the corresponding Options field is zero.
@@ -87,7 +89,8 @@ type Options struct {
 // An empty (or whitespace-only) body returns (nil, nil): no document, zero
 // events. gzip is recognised by its magic bytes whether or not a flag or
 // header says so; a body flagged as gzip that does not start with the magic
-// is taken as already decompressed (e.g. by the HTTP transport).
+// is taken as already decompressed (e.g. by the HTTP transport). The result
+// is a fresh slice that nothing else refers to.
 func Decode(r io.Reader, o Options) ([]byte, error) {
 	limit := o.MaxBytes
 	if limit <= 0 {
@@ -103,17 +106,9 @@ func Decode(r io.Reader, o Options) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("%w: response format %q", ErrUnsupported, o.Format)
 	}
-
-	body, err := decompress(&capReader{r: r, limit: limit, stage: "raw"}, o)
+	data, err := readBody(r, o, limit)
 	if err != nil {
 		return nil, err
-	}
-	data, err := readAll(&capReader{r: body, limit: limit, stage: "decompressed"}, min(o.SizeHint, limit, maxPresize))
-	if err != nil {
-		if errors.Is(err, ErrBodyTooLarge) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: reading body: %w", ErrInvalid, err)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF"))
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -127,24 +122,77 @@ func Decode(r io.Reader, o Options) ([]byte, error) {
 	case "xml":
 		return xmlToJSON(data, depth)
 	default:
-		if err := validJSON(data, depth); err != nil {
+		if err := validJSON(view(data), depth); err != nil {
 			return nil, err
 		}
 		return data, nil
 	}
 }
 
-// maxPresize bounds the buffer a SizeHint allocates before any byte arrived.
+// DecodeString is Decode returning the document as a string, without copying it: the bytes
+// Decode returns are fresh and never written again, so the string may alias them. Substrings
+// (the events) alias the document in turn.
+func DecodeString(r io.Reader, o Options) (string, error) {
+	data, err := Decode(r, o)
+	return view(data), err
+}
+
+// view is b as a string without a copy; b must never be written afterwards.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// readBody decompresses and reads the whole body, each stage capped at limit.
+func readBody(r io.Reader, o Options, limit int64) ([]byte, error) {
+	body, err := decompress(&capReader{r: r, limit: limit, stage: "raw"}, o)
+	if err != nil {
+		return nil, err
+	}
+	data, err := readAll(&capReader{r: body, limit: limit, stage: "decompressed"}, min(o.SizeHint, limit, maxPresize))
+	if err != nil && !errors.Is(err, ErrBodyTooLarge) {
+		err = fmt.Errorf("%w: reading body: %w", ErrInvalid, err)
+	}
+	return data, err
+}
+
+// maxPresize bounds the buffer a SizeHint allocates before any byte arrived, and the read
+// buffers kept for reuse.
 const maxPresize = 16 << 20
 
-// readAll is io.ReadAll with a buffer presized to hint bytes (when > 0).
+// scratch holds read buffers for bodies of unknown size: they are read into a reused buffer
+// and copied once into an exactly sized slice, instead of growing a new one by doubling (about
+// twice the body in garbage, and up to twice the body kept alive by the events aliasing it).
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// readAll reads r to its end: into a buffer presized to hint bytes when hint > 0, else into a
+// reused buffer copied out at its final size.
 func readAll(r io.Reader, hint int64) ([]byte, error) {
-	if hint <= 0 {
-		return io.ReadAll(r)
+	if hint > 0 {
+		return readInto(r, make([]byte, 0, hint+bytes.MinRead))
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
+	bp := scratch.Get().(*[]byte)
+	b, err := readInto(r, (*bp)[:0])
+	out := bytes.Clone(b)
+	if cap(b) <= maxPresize {
+		*bp = b[:0]
+		scratch.Put(bp)
+	}
+	return out, err
+}
+
+// readInto appends r's bytes to b, growing it as append does.
+func readInto(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // capReader fails with ErrBodyTooLarge once more than limit bytes are read.
@@ -244,17 +292,25 @@ func inflate(r io.Reader) (io.Reader, error) {
 	return flate.NewReader(br), nil
 }
 
-// validJSON checks nesting depth first (a linear, non-recursive scan) so
-// that the recursive validator can never exhaust the stack, then validates
-// with gjson; on failure encoding/json names the problem and its offset.
-func validJSON(data []byte, maxDepth int) error {
-	if err := checkDepth(data, maxDepth); err != nil {
+// validJSON validates and bounds the nesting of doc in one pass. On a syntax error the
+// depth is checked first, as two separate passes used to, so a document both invalid and
+// too deep reports its depth as before.
+func validJSON(doc string, maxDepth int) error {
+	ok, deep := jsonscan.Valid(doc, maxDepth)
+	switch {
+	case ok:
+		return nil
+	case deep >= 0:
+		return tooDeep(maxDepth, deep)
+	}
+	if err := checkDepth(doc, maxDepth); err != nil {
 		return err
 	}
-	if gjson.ValidBytes(data) {
-		return nil
-	}
-	return describeInvalid(data)
+	return describeInvalid([]byte(doc))
+}
+
+func tooDeep(maxDepth, offset int) error {
+	return fmt.Errorf("%w: more than %d levels at offset %d", ErrTooDeep, maxDepth, offset)
 }
 
 func describeInvalid(data []byte) error {
@@ -271,7 +327,8 @@ func describeInvalid(data []byte) error {
 	return fmt.Errorf("%w: JSON: %v", ErrInvalid, err)
 }
 
-func checkDepth(data []byte, maxDepth int) error {
+// checkDepth finds the first bracket past maxDepth, whatever the syntax around it.
+func checkDepth(data string, maxDepth int) error {
 	depth := 0
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
@@ -279,7 +336,7 @@ func checkDepth(data []byte, maxDepth int) error {
 			// Jump to the closing quote: the next '"' preceded by an even
 			// number of backslashes.
 			for {
-				j := bytes.IndexByte(data[i+1:], '"')
+				j := strings.IndexByte(data[i+1:], '"')
 				if j < 0 {
 					return nil // unterminated string: the validator reports it
 				}
@@ -295,7 +352,7 @@ func checkDepth(data []byte, maxDepth int) error {
 		case '{', '[':
 			depth++
 			if depth > maxDepth {
-				return fmt.Errorf("%w: more than %d levels at offset %d", ErrTooDeep, maxDepth, i)
+				return tooDeep(maxDepth, i)
 			}
 		case '}', ']':
 			depth--
@@ -322,7 +379,7 @@ func jsonLines(data []byte, maxDepth int) ([]byte, error) {
 		if len(line) == 0 {
 			continue
 		}
-		if err := validJSON(line, maxDepth); err != nil {
+		if err := validJSON(view(line), maxDepth); err != nil {
 			return nil, fmt.Errorf("jsonlines line %d: %w", lineNo, err)
 		}
 		if n > 0 {

@@ -1,0 +1,234 @@
+// Package jsonscan walks JSON text quickly: it validates a document and bounds its nesting in
+// one pass, and skips or splits values of text already validated. It accepts exactly what
+// gjson.Valid accepts (RFC 8259 grammar; bytes of strings are not checked for UTF-8), so the
+// engine's validation does not change when it stops calling gjson for it.
+//
+// Strings, most of an event's bytes, are crossed eight bytes at a time: a word without a quote,
+// a backslash or a control byte is skipped whole.
+package jsonscan
+
+import "math/bits"
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// special flags the bytes of w that end a run of plain string bytes: '"', '\\' and those below
+// 0x20. Borrows only run towards higher bytes, so the lowest flag is always a true one.
+func special(w uint64) uint64 {
+	q := w ^ (ones * '"')
+	b := w ^ (ones * '\\')
+	return (((q - ones) &^ q) | ((b - ones) &^ b) | ((w - ones*0x20) &^ w)) & highs
+}
+
+// load64 reads 8 bytes little-endian (the compiler merges the loads into one).
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+// stop is the index of the first '"', '\\' or control byte at or after i, len(s) if none.
+func stop(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		if m := special(load64(s, i)); m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
+			return i
+		}
+	}
+	return i
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// String scans a string whose opening quote is at i-1: end is the index after the closing
+// quote, escaped says a backslash occurs in it, ok says it is a valid JSON string.
+func String(s string, i int) (end int, escaped, ok bool) {
+	for {
+		i = stop(s, i)
+		if i >= len(s) || s[i] < 0x20 {
+			return i, escaped, false
+		}
+		if s[i] == '"' {
+			return i + 1, escaped, true
+		}
+		escaped = true
+		if i+1 >= len(s) {
+			return i + 1, escaped, false
+		}
+		switch s[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i += 2
+		case 'u':
+			for k := 2; k < 6; k++ {
+				if i+k >= len(s) || !isHex(s[i+k]) {
+					return i + k, escaped, false
+				}
+			}
+			i += 6
+		default:
+			return i + 1, escaped, false
+		}
+	}
+}
+
+// SkipSpace returns the index of the first byte at or after i that is not JSON whitespace.
+func SkipSpace(s string, i int) int {
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r':
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// Number scans a number starting at i with gjson's grammar: end is the index after it.
+func Number(s string, i int) (end int, ok bool) {
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(s) || s[i] < '0' || s[i] > '9':
+		return i, false
+	case s[i] == '0':
+		i++
+	default:
+		i = digits(s, i)
+	}
+	if i < len(s) && s[i] == '.' {
+		if i+1 >= len(s) || s[i+1] < '0' || s[i+1] > '9' {
+			return i + 1, false
+		}
+		i = digits(s, i+1)
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if i >= len(s) || s[i] < '0' || s[i] > '9' {
+			return i, false
+		}
+		i = digits(s, i)
+	}
+	return i, true
+}
+
+func digits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// literal checks that word (true, false or null) is at i.
+func literal(s string, i int, word string) (end int, ok bool) {
+	if len(s)-i < len(word) {
+		return i, false
+	}
+	for k := 0; k < len(word); k++ {
+		if s[i+k] != word[k] {
+			return i, false
+		}
+	}
+	return i + len(word), true
+}
+
+// Skip returns the index after the value that starts at i (no leading space) in valid JSON,
+// or -1 when the text there is not a value. Containers are crossed without recursion.
+func Skip(s string, i int) int {
+	if i >= len(s) {
+		return -1
+	}
+	var ok bool
+	switch c := s[i]; c {
+	case '"':
+		i, _, ok = String(s, i+1)
+	case '{', '[':
+		return skipContainer(s, i)
+	case 't':
+		i, ok = literal(s, i, "true")
+	case 'f':
+		i, ok = literal(s, i, "false")
+	case 'n':
+		i, ok = literal(s, i, "null")
+	default:
+		i, ok = Number(s, i)
+	}
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// skipContainer finds the bracket closing the one at i by counting brackets outside strings.
+func skipContainer(s string, i int) int {
+	depth := 0
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			end, _, ok := String(s, i+1)
+			if !ok {
+				return -1
+			}
+			i = end - 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+// Elements calls fn with the start and end of each element of the array (or each member value
+// of the object) at s[i:], in order, until fn returns false. It reports false when the text
+// is not a well-formed container, which valid JSON never is.
+func Elements(s string, i int, fn func(start, end int) bool) bool {
+	if i >= len(s) || (s[i] != '[' && s[i] != '{') {
+		return false
+	}
+	obj := s[i] == '{'
+	i = SkipSpace(s, i+1)
+	if i < len(s) && (s[i] == ']' || s[i] == '}') {
+		return true
+	}
+	for {
+		if obj {
+			if i >= len(s) || s[i] != '"' {
+				return false
+			}
+			end, _, ok := String(s, i+1)
+			if i = SkipSpace(s, end); !ok || i >= len(s) || s[i] != ':' {
+				return false
+			}
+			i = SkipSpace(s, i+1)
+		}
+		end := Skip(s, i)
+		if end < 0 || !fn(i, end) {
+			return end >= 0
+		}
+		if i = SkipSpace(s, end); i >= len(s) {
+			return false
+		}
+		switch s[i] {
+		case ',':
+			i = SkipSpace(s, i+1)
+		case ']', '}':
+			return true
+		default:
+			return false
+		}
+	}
+}

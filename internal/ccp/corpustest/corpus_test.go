@@ -21,6 +21,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connector"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
@@ -286,19 +287,14 @@ func runDef(t *collector, o outcome, d *definition.Definition, creds auth.Creden
 		d = &x
 	}
 
-	a, err := auth.New(d.Auth, auth.Settings{HTTPClient: client, Credentials: creds})
+	conn, err := (&connector.Loaded{Def: d, Source: o.name}).Open(connector.Options{HTTPClient: client, Credentials: creds,
+		Engine: poller.Options{MaxPages: 50, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Millisecond}})
 	if err != nil {
-		t.Errorf("auth.New: %v", err)
+		t.Errorf("opening the connector: %v", err)
 		o.status = failed
 		return o
 	}
-	eng, err := poller.New(d, poller.Options{HTTPClient: client, Auth: a, MaxPages: 50,
-		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Millisecond})
-	if err != nil {
-		t.Errorf("poller.New: %v", err)
-		o.status = failed
-		return o
-	}
+	eng := conn.Engine
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 

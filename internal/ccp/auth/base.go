@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
 )
 
@@ -150,6 +152,26 @@ func readLogin(f *definition.Fields, c Credentials) (loginCreds, error) {
 func (l loginCreds) setBody(b *bodyParams) {
 	b.set(l.userKey, l.user)
 	b.set(l.passKey, l.pass)
+}
+
+// firstString is the first non-empty string among the members keys (gjson paths) of a token
+// answer, or "".
+func firstString(r gjson.Result, keys ...string) string {
+	for _, k := range keys {
+		if v := r.Get(k); v.Type == gjson.String && v.String() != "" {
+			return v.String()
+		}
+	}
+	return ""
+}
+
+// expiresIn reads a token answer's expires_in (seconds, fractions allowed); 0 when it is
+// absent or not positive.
+func expiresIn(v gjson.Result) time.Duration {
+	if n := v.Float(); v.Exists() && n > 0 {
+		return time.Duration(n * float64(time.Second))
+	}
+	return 0
 }
 
 // bodyToSign is the request body a signing type hashes; the error names the type.

@@ -181,8 +181,8 @@ func (a *jwtTokenAuth) renewal(tok string, body []byte) time.Time {
 		}
 		return renewAt(now, exp.Sub(now))
 	}
-	if v := gjson.GetBytes(body, "expires_in"); v.Exists() && v.Float() > 0 {
-		return renewAt(now, time.Duration(v.Float()*float64(time.Second)))
+	if d := expiresIn(gjson.GetBytes(body, "expires_in")); d > 0 {
+		return renewAt(now, d)
 	}
 	return now.Add(jwtReloginInterval)
 }
@@ -202,13 +202,8 @@ func (a *jwtTokenAuth) extract(resp *endpointResponse) string {
 			if r.Type == gjson.String {
 				tok = r.String()
 			}
-			for _, k := range []string{"token", "access_token", "accessToken", "jwt", "data.token"} {
-				if tok != "" {
-					break
-				}
-				if v := r.Get(k); v.Type == gjson.String {
-					tok = v.String()
-				}
+			if tok == "" {
+				tok = firstString(r, "token", "access_token", "accessToken", "jwt", "data.token")
 			}
 		} else if s := strings.TrimSpace(string(resp.body)); s != "" && !strings.ContainsAny(s, " \n<") {
 			tok = s

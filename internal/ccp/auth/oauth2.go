@@ -281,23 +281,14 @@ func parseTokenAnswer(body []byte, endpoint string, sec *secrets) (*tokenAnswer,
 	}
 	r := gjson.ParseBytes(body)
 	t := &tokenAnswer{}
-	for _, k := range []string{"access_token", "accessToken"} {
-		if v := r.Get(k); v.Type == gjson.String && v.String() != "" {
-			t.access = v.String()
-			break
-		}
-	}
+	t.access = firstString(r, "access_token", "accessToken")
 	if t.access == "" {
 		return nil, fmt.Errorf("OAuth2 token endpoint %s: answer has no access_token%s", endpoint, errorFields(body, sec))
 	}
 	if v := r.Get("refresh_token"); v.Type == gjson.String {
 		t.refresh = v.String()
 	}
-	if v := r.Get("expires_in"); v.Exists() {
-		if n := v.Float(); n > 0 {
-			t.expiresIn = time.Duration(n * float64(time.Second))
-		}
-	}
+	t.expiresIn = expiresIn(r.Get("expires_in"))
 	return t, nil
 }
 

@@ -99,6 +99,6 @@ func TestOpenWrapsNestedSteps(t *testing.T) {
 	c, err := l.Open(Options{HTTPClient: http.DefaultClient})
 	require.NoError(t, err)
 	assert.NotSame(t, c.Engine, c.Poller, "nested steps wrap the engine")
-	_, wrapped := c.Poller.(*expanding)
-	assert.True(t, wrapped)
+	_, bare := c.Poller.(*poller.Engine)
+	assert.False(t, bare)
 }

@@ -68,14 +68,11 @@ func (l *Loaded) Open(o Options) (*Connector, error) {
 // per page, before the page is delivered, so a checkpoint moves only after every child call
 // of the page succeeded.
 func (c *Connector) withSteps(authn auth.Authenticator, opts poller.Options, settings auth.Settings) error {
-	if !nested.Present(c.Props) {
-		return nil
-	}
-	steps, err := nested.New(c.Props, authn, nested.Options{Engine: opts, AuthSettings: settings, Path: c.Source})
+	p, err := nested.Wrap(c.Engine, c.Def, authn, nested.Options{Engine: opts, AuthSettings: settings, Path: c.Source})
 	if err != nil {
 		return fmt.Errorf("%s: nested steps: %w", c.Source, err)
 	}
-	c.Warnings = append(c.Warnings, steps.Warnings()...)
-	c.Poller = &expanding{base: c.Engine, steps: steps}
+	c.Warnings = append(c.Warnings, nested.Warnings(p)...)
+	c.Poller = p
 	return nil
 }

@@ -1,6 +1,7 @@
-// Package checkpoint persists a poller's progress through the collector's storage extension:
-// the end of the last fully delivered window and the server-side cursors (PersistentToken,
-// PersistentLinkHeader) that survive windows and restarts.
+// Package checkpoint persists a poller's progress through the collector's storage extension
+// (or a coordinator's fenced state): the end of the last fully delivered window, how far into
+// the next one delivery got, and the server-side cursors (PersistentToken, PersistentLinkHeader)
+// that survive windows and restarts. Its Tracker is the only code that saves them.
 package checkpoint
 
 import (

@@ -1,9 +1,12 @@
 // Package nested runs the nested API steps of a CCP poller (stepInfo / stepCollectorConfigs,
-// public preview, spec §7) as a layer on top of the unchanged polling engine: the parent
-// poller is an ordinary poller.Engine that Wrap decorates, and every child call is a short-lived poller.Engine
-// built from the child step with its $placeholders$ filled in. Package definition parses the
-// steps' shape (definition.Steps); this package resolves their references, compiles their
-// KQL (package kql), and runs them.
+// public preview, spec §7) as a decorator of the unchanged polling engine: the parent poller
+// is an ordinary poller.Engine that Wrap decorates, and every child call is a short-lived
+// poller.Engine for the child step with its $placeholders$ filled in. Package definition
+// parses the steps' shape (definition.Steps); this package resolves their references,
+// compiles their KQL (package kql), and runs them. Files: nested.go (API), build.go (steps
+// resolved and checked at load), prepare.go (a step parsed once, filled per call), fill.go
+// (placeholder escaping), origin.go (where credentials may go), limit.go (a step's
+// rateLimitQPS), expand.go (the expansion of a page), wrap.go (the decorator).
 //
 // # Contract with the code that opens a connector
 //

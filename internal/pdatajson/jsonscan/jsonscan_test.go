@@ -103,3 +103,24 @@ func BenchmarkValid(b *testing.B) {
 		}
 	})
 }
+
+func TestStringEnd(t *testing.T) {
+	for _, c := range []struct {
+		s       string
+		end     int
+		escaped bool
+	}{
+		{`"abc",`, 5, false}, {`"a\"b"`, 6, true}, {`"a\\"x"`, 5, true}, {`"a\\\"b"`, 8, true},
+		{`"\u0041"`, 8, true}, {`""`, 2, false}, {`"abc`, -1, false}, {`"a\"`, -1, true},
+	} {
+		end, escaped := StringEnd(c.s, 1)
+		assert.Equal(t, c.end, end, c.s)
+		if end > 0 {
+			assert.Equal(t, c.escaped, escaped, c.s)
+			vEnd, vEsc, ok := String(c.s, 1)
+			assert.True(t, ok, c.s)
+			assert.Equal(t, vEnd, end, "String and StringEnd agree on valid strings: %s", c.s)
+			assert.Equal(t, vEsc, escaped, c.s)
+		}
+	}
+}

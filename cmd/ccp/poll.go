@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/auth"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connector"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/connectorfile"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
@@ -33,66 +34,102 @@ func cmdPoll(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ccp poll: "+format+"\n", a...)
 		return exitFail
 	}
+	loaded, creds, sc, msg := loadForPoll(o)
+	if msg != "" {
+		return fail("%s", msg)
+	}
+	var mu sync.Mutex
+	errOut := scrubWriter{mu: &mu, w: stderr, s: sc}
+	conn, err := loaded.Open(connector.Options{HTTPClient: pollClient(errOut), Credentials: creds,
+		Logger: pollLogger(errOut), Engine: poller.Options{MaxPages: 1000}})
+	if err != nil {
+		return fail("%s", sc.scrub(err.Error()))
+	}
+	ing, err := startIngest(ctx, o, loaded.Name, loaded.Def)
+	if err != nil {
+		return fail("%s", sc.scrub(err.Error()))
+	}
+	w, err := pollWindow(o, loaded)
+	if err != nil {
+		return fail("%v", err)
+	}
+	fmt.Fprintf(errOut, "window: %s .. %s (%s)\n", w.Start.Format(time.RFC3339), w.End.Format(time.RFC3339), loaded.Name)
+	events, pages, err := pollPrint(ctx, conn.Poller, w, stdout, ing)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return fail("interrupted after %d events", events)
+		}
+		return fail("%s", sc.scrub(err.Error()))
+	}
+	fmt.Fprintf(errOut, "done: %d events in %d pages\n", events, pages)
+	if err := ing.finish(ctx, errOut); err != nil {
+		return fail("%s", sc.scrub(err.Error()))
+	}
+	return exitOK
+}
+
+// loadForPoll picks and resolves the poller with the given parameters; msg (scrubbed) says
+// why it cannot run.
+func loadForPoll(o *options) (loaded *connector.Loaded, creds auth.Credentials, sc *scrubber, msg string) {
 	pollers, err := connectorfile.Load(o.file)
 	if err != nil {
 		if !strings.Contains(err.Error(), o.file) {
 			err = fmt.Errorf("%s: %w", o.file, err)
 		}
-		return fail("%v", err)
+		return nil, creds, nil, err.Error()
 	}
 	p, err := connector.Pick(pollers, o.connector, o.params, o.file, "--connector")
 	if err != nil {
-		return fail("%v", err)
+		return nil, creds, nil, err.Error()
 	}
 	if !connector.HTTPKind(p.Kind) {
-		return fail("%s: kind %q is not an HTTP poller", o.file, p.Kind)
+		return nil, creds, nil, fmt.Sprintf("%s: kind %q is not an HTTP poller", o.file, p.Kind)
 	}
 	creds, missingCreds := legacyCredentials(p, o.params, false)
-	secrets := []string{creds.Username, creds.Password, creds.APIKey, creds.ClientID, creds.ClientSecret,
-		creds.RefreshToken, creds.AuthorizationCode, creds.UserToken}
-	sc := newScrubber(o.params, secrets)
-	loaded, err := connector.Resolve(p, o.params, o.file)
+	sc = newScrubber(o.params, []string{creds.Username, creds.Password, creds.APIKey, creds.ClientID,
+		creds.ClientSecret, creds.RefreshToken, creds.AuthorizationCode, creds.UserToken})
+	loaded, err = connector.Resolve(p, o.params, o.file)
 	if msg := pollLoadError(err, missingCreds, p, o.file); msg != "" {
-		return fail("%s", sc.scrub(msg))
+		return nil, creds, sc, sc.scrub(msg)
 	}
-	def := loaded.Def
+	return loaded, creds, sc, ""
+}
 
-	var mu sync.Mutex
-	errOut := scrubWriter{mu: &mu, w: stderr, s: sc}
-	enc := zap.NewDevelopmentEncoderConfig()
-	enc.TimeKey = ""
-	log := zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), errOut, zap.InfoLevel))
+// pollClient traces every request (redacted) to out.
+func pollClient(out scrubWriter) *http.Client {
 	base := pollTransport
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	client := &http.Client{Transport: &traceTransport{next: base, out: errOut, now: time.Now}, Timeout: 10 * time.Minute}
-	conn, err := loaded.Open(connector.Options{HTTPClient: client, Credentials: creds, Logger: log,
-		Engine: poller.Options{MaxPages: 1000}})
-	if err != nil {
-		return fail("%s", sc.scrub(err.Error()))
-	}
-	resolved := loaded
+	return &http.Client{Transport: &traceTransport{next: base, out: out, now: time.Now}, Timeout: 10 * time.Minute}
+}
 
-	ing, err := startIngest(ctx, o, resolved.Name, def)
-	if err != nil {
-		return fail("%s", sc.scrub(err.Error()))
-	}
+func pollLogger(out io.Writer) *zap.Logger {
+	enc := zap.NewDevelopmentEncoderConfig()
+	enc.TimeKey = ""
+	return zap.New(zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(out), zap.InfoLevel))
+}
 
+// pollWindow is the definition's last window, or --since up to now.
+func pollWindow(o *options, loaded *connector.Loaded) (window.Window, error) {
+	q := loaded.Def.Request
 	now := pollNow().UTC().Truncate(time.Second)
-	end := now.Add(-time.Duration(def.Request.QueryWindowDelayInMin) * time.Minute)
-	start := end.Add(-time.Duration(def.Request.QueryWindowInMin) * time.Minute)
+	end := now.Add(-time.Duration(q.QueryWindowDelayInMin) * time.Minute)
+	start := end.Add(-time.Duration(q.QueryWindowInMin) * time.Minute)
 	if o.hasSince {
+		var err error
 		if start, err = parseSince(o.since, now); err != nil {
-			return fail("%v", err)
+			return window.Window{}, err
 		}
 		end = now
 	}
-	fmt.Fprintf(errOut, "window: %s .. %s (%s)\n", start.Format(time.RFC3339), end.Format(time.RFC3339), resolved.Name)
-	events, pages := 0, 0
+	return window.Window{Start: start, End: end}, nil
+}
+
+// pollPrint polls w and writes each event as one line of compact JSON.
+func pollPrint(ctx context.Context, p poller.WindowPoller, w window.Window, stdout io.Writer, ing *ingestRun) (events, pages int, err error) {
 	var line bytes.Buffer
-	w := window.Window{Start: start, End: end}
-	_, err = conn.Poller.PollWindow(ctx, w, "", "", func(ctx context.Context, pg poller.Page) error {
+	_, err = p.PollWindow(ctx, w, "", "", func(ctx context.Context, pg poller.Page) error {
 		pages++
 		for _, ev := range pg.Events {
 			line.Reset()
@@ -109,17 +146,7 @@ func cmdPoll(ctx context.Context, o *options, stdout, stderr io.Writer) int {
 		}
 		return nil
 	})
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return fail("interrupted after %d events", events)
-		}
-		return fail("%s", sc.scrub(err.Error()))
-	}
-	fmt.Fprintf(errOut, "done: %d events in %d pages\n", events, pages)
-	if err := ing.finish(ctx, errOut); err != nil {
-		return fail("%s", sc.scrub(err.Error()))
-	}
-	return exitOK
+	return events, pages, err
 }
 
 // pollLoadError words a load failure for the command line: missing inputs (the file's and the

@@ -56,7 +56,7 @@ type Config struct {
 	// OffsetSendZero sends offset=0 on a window's first request (Sentinel sends none).
 	OffsetSendZero bool `mapstructure:"offset_send_zero"`
 	// ConsumeBatchSize hands a page to the pipeline in parts of at most this many records,
-	// each checkpointed, so a crash re-sends at most one part; 0 = the whole page at once.
+	// each checkpointed, so a crash re-sends parts rather than pages; 0 = the whole page.
 	ConsumeBatchSize int `mapstructure:"consume_batch_size"`
 	// MaxInFlight is how many parts may be in the pipeline, not yet accepted, at once: the
 	// exporter packs several pages into one request while the next is fetched. Positions are

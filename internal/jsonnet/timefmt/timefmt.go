@@ -6,8 +6,7 @@
 // invariant culture. Real connector files depend on the .NET details: "T",
 // "Z", digits, "+", "-" are literals, "sss" prints the seconds again
 // (Proofpoint POD "ss.sss"), "fff" is milliseconds and "K" is "Z" for UTC.
-// Formats are compiled once into a token list, each token rendered by its
-// kind's appender; Format never panics.
+// Formats are compiled once into a token list; Format never panics.
 package timefmt
 
 import (
@@ -258,30 +257,48 @@ func (f Formatter) Format(t time.Time) string {
 func (f Formatter) AppendFormat(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	for _, tk := range f.tokens {
-		dst = appenders[tk.kind](dst, t, tk)
+		dst = appendToken(dst, t, tk)
 	}
 	return dst
 }
 
-// appenders renders a token of each kind: an array indexed by kind, so a
-// token costs one indexed call.
-var appenders = [...]func(dst []byte, t time.Time, tk token) []byte{
-	kLiteral:       func(dst []byte, _ time.Time, tk token) []byte { return append(dst, tk.lit...) },
-	kUnixSeconds:   func(dst []byte, t time.Time, _ token) []byte { return strconv.AppendInt(dst, t.Unix(), 10) },
-	kUnixMillis:    func(dst []byte, t time.Time, _ token) []byte { return strconv.AppendInt(dst, t.UnixMilli(), 10) },
-	kYear:          appendYear,
-	kMonth:         appendMonth,
-	kDay:           appendDay,
-	kHour24:        func(dst []byte, t time.Time, tk token) []byte { return appendDigits(dst, t.Hour(), tk.n) },
-	kHour12:        appendHour12,
-	kMinute:        func(dst []byte, t time.Time, tk token) []byte { return appendDigits(dst, t.Minute(), tk.n) },
-	kSecond:        func(dst []byte, t time.Time, tk token) []byte { return appendDigits(dst, t.Second(), tk.n) },
-	kFraction:      appendFraction,
-	kFractionTrim:  appendFraction,
-	kAMPM:          appendAMPM,
-	kOffset:        appendOffset,
-	kRoundTripZone: func(dst []byte, _ time.Time, _ token) []byte { return append(dst, 'Z') },
-	kEra:           func(dst []byte, _ time.Time, _ token) []byte { return append(dst, "A.D."...) },
+// appendToken renders one token. A switch of direct calls rather than a
+// table of functions: an indirect call would make dst escape, and Format's
+// buffer would then move to the heap.
+func appendToken(dst []byte, t time.Time, tk token) []byte {
+	switch tk.kind {
+	case kLiteral:
+		return append(dst, tk.lit...)
+	case kUnixSeconds:
+		return strconv.AppendInt(dst, t.Unix(), 10)
+	case kUnixMillis:
+		return strconv.AppendInt(dst, t.UnixMilli(), 10)
+	case kYear:
+		return appendYear(dst, t, tk)
+	case kMonth:
+		return appendMonth(dst, t, tk)
+	case kDay:
+		return appendDay(dst, t, tk)
+	case kHour24:
+		return appendDigits(dst, t.Hour(), tk.n)
+	case kHour12:
+		return appendHour12(dst, t, tk)
+	case kMinute:
+		return appendDigits(dst, t.Minute(), tk.n)
+	case kSecond:
+		return appendDigits(dst, t.Second(), tk.n)
+	case kFraction, kFractionTrim:
+		return appendFraction(dst, t, tk)
+	case kAMPM:
+		return appendAMPM(dst, t, tk)
+	case kOffset:
+		return appendOffset(dst, tk)
+	case kRoundTripZone:
+		return append(dst, 'Z')
+	case kEra:
+		return append(dst, "A.D."...)
+	}
+	return dst
 }
 
 // appendYear: "y" and "yy" are the year within its century.
@@ -364,7 +381,7 @@ func appendAMPM(dst []byte, t time.Time, tk token) []byte {
 }
 
 // appendOffset: the time is UTC, so +0, +00 or +00:00.
-func appendOffset(dst []byte, _ time.Time, tk token) []byte {
+func appendOffset(dst []byte, tk token) []byte {
 	switch {
 	case tk.n <= 1:
 		return append(dst, "+0"...)

@@ -113,12 +113,3 @@ func BenchmarkFormat(b *testing.B) {
 		})
 	}
 }
-
-// Every token kind has an appender; a kind added without one would panic in
-// AppendFormat.
-func TestEveryKindHasAppender(t *testing.T) {
-	require.Len(t, appenders, int(kEra)+1)
-	for k, f := range appenders {
-		assert.NotNil(t, f, "kind %d", k)
-	}
-}

@@ -148,10 +148,10 @@ type Engine struct {
 	apiHost   string
 	origin    origin.Origin // the only scheme, host and port credentials are sent to
 	tf        timefmt.Formatter
-	events    []*jsonpath.Path
+	events    []*docPath
 	rootPath  []bool
 	wholeBody bool // every events path is "": one record per response
-	status    *jsonpath.Path
+	status    *docPath
 	pager     pager
 	limiter   *ratelimit.Limiter
 	pageLim   *ratelimit.Limiter
@@ -252,7 +252,7 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 			e.rootPath = append(e.rootPath, true)
 			continue
 		}
-		c, err := jsonpath.Compile(p)
+		c, err := compilePath(p)
 		if err != nil {
 			return nil, fmt.Errorf("response.eventsJsonPaths %q: %w", p, err)
 		}
@@ -260,7 +260,7 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 		e.rootPath = append(e.rootPath, false)
 	}
 	if d.Response.SuccessStatusJSONPath != "" && d.Response.SuccessStatusValue != "" {
-		if e.status, err = jsonpath.Compile(d.Response.SuccessStatusJSONPath); err != nil {
+		if e.status, err = compilePath(d.Response.SuccessStatusJSONPath); err != nil {
 			return nil, fmt.Errorf("response.successStatusJsonPath %q: %w", d.Response.SuccessStatusJSONPath, err)
 		}
 	}
@@ -559,15 +559,15 @@ func (e *Engine) readPage(rctx context.Context, resp *http.Response, endpoint st
 	if resp.StatusCode == http.StatusNoContent || strings.TrimSpace(doc) == "" {
 		return pg, nil, nil
 	}
-	pg.doc = doc
+	pg.doc = &pageDoc{text: doc}
 	if e.status != nil {
-		v, _ := e.status.ScalarString(doc)
+		v, _ := e.status.scalar(pg.doc)
 		if v != r.SuccessStatusValue {
 			return pageResult{}, nil, &RequestError{Status: resp.StatusCode, Endpoint: endpoint,
 				Msg: fmt.Sprintf("response.successStatusJsonPath %s is %q, want %q", r.SuccessStatusJSONPath, v, r.SuccessStatusValue)}
 		}
 	}
-	events, err := e.extract(doc)
+	events, err := e.extract(pg.doc)
 	if err != nil {
 		return pageResult{}, nil, &RequestError{Status: resp.StatusCode, Endpoint: endpoint, Msg: err.Error()}
 	}
@@ -584,15 +584,15 @@ func (e *Engine) readPage(rctx context.Context, resp *http.Response, endpoint st
 // extract applies every eventsJsonPaths entry and concatenates the results (§5.2 step 6). It
 // counts first and refuses a page over MaxEventsPerPage before building anything, then fills
 // one exactly sized slice: a page of millions of tiny events costs 16 bytes per event.
-func (e *Engine) extract(doc string) ([]string, error) {
+func (e *Engine) extract(doc *pageDoc) ([]string, error) {
 	limit := e.o.MaxEventsPerPage
 	var picked []gjson.Result
 	for i, p := range e.events {
 		if e.rootPath[i] {
-			picked = append(picked, gjson.Parse(doc))
+			picked = append(picked, gjson.Parse(doc.text))
 			continue
 		}
-		res, err := p.SelectStringWarn(doc, limit, e.warnCompare)
+		res, err := p.selectWarn(doc, limit, e.warnCompare)
 		if errors.Is(err, jsonpath.ErrTooManyMatches) {
 			return nil, e.tooManyEvents(fmt.Sprintf("eventsJsonPaths %q selects", p.String()))
 		}

@@ -10,13 +10,12 @@ import (
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller/internal/linkheader"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/jsonnet/jsonpath"
 )
 
 // pageResult is what paging needs to know about one answered page.
 type pageResult struct {
 	header http.Header
-	doc    string // decoded body (JSON), "" when empty; the page's events alias it
+	doc    *pageDoc // decoded body (JSON), nil when empty; the page's events alias it
 	events int
 	reqURL string
 	bytes  int // body bytes after decompression
@@ -45,23 +44,23 @@ type pagingOptions struct {
 type compiled struct {
 	p         definition.Paging
 	pl        placement
-	tokenPath *jsonpath.Path
-	flagPath  *jsonpath.Path
-	linkPath  *jsonpath.Path
+	tokenPath *docPath
+	flagPath  *docPath
+	linkPath  *docPath
 	linkPre   string
 	linkHdr   string
-	totalPath *jsonpath.Path
-	pagePath  *jsonpath.Path
-	countPath *jsonpath.Path
+	totalPath *docPath
+	pagePath  *docPath
+	countPath *docPath
 	opts      pagingOptions
 	apiBase   string
 }
 
-func compileOptional(field, p string) (*jsonpath.Path, error) {
+func compileOptional(field, p string) (*docPath, error) {
 	if strings.TrimSpace(p) == "" {
 		return nil, nil
 	}
-	c, err := jsonpath.Compile(p)
+	c, err := compilePath(p)
 	if err != nil {
 		return nil, fmt.Errorf("paging.%s %q: %w", field, p, err)
 	}
@@ -150,8 +149,8 @@ func (c *compiled) token(pg pageResult) string {
 	v := ""
 	switch {
 	case c.tokenPath != nil:
-		if pg.doc != "" {
-			v, _ = c.tokenPath.ScalarString(pg.doc)
+		if pg.doc != nil {
+			v, _ = c.tokenPath.scalar(pg.doc)
 		}
 	case c.p.NextPageTokenResponseHeader != "":
 		v = strings.TrimSpace(pg.header.Get(c.p.NextPageTokenResponseHeader))
@@ -173,7 +172,7 @@ func (c *compiled) hasNext(pg pageResult) (more, configured bool) {
 	}
 	// Any present value other than false/0 means more pages: OneLogin points the flag at its
 	// next_link URL, which is empty on the last page.
-	v, ok := c.flagPath.ScalarString(pg.doc)
+	v, ok := c.flagPath.scalar(pg.doc)
 	if !ok {
 		return false, true
 	}
@@ -274,8 +273,8 @@ func (l *linkPager) nextURL(pg pageResult) string {
 	var u string
 	switch {
 	case l.c.linkPath != nil:
-		if pg.doc != "" {
-			if v, ok := l.c.linkPath.ScalarString(pg.doc); ok {
+		if pg.doc != nil {
+			if v, ok := l.c.linkPath.scalar(pg.doc); ok {
 				u = l.c.linkPre + v
 			}
 		}
@@ -480,7 +479,7 @@ func (p *countPager) next(r *reqSpec, pg pageResult) (*reqSpec, string, error) {
 	}
 	current := p.page
 	if p.c.pagePath != nil {
-		if v, ok := p.c.pagePath.ScalarString(pg.doc); ok {
+		if v, ok := p.c.pagePath.scalar(pg.doc); ok {
 			if n, ok := parseCount(v); ok {
 				current = n
 			}
@@ -488,13 +487,13 @@ func (p *countPager) next(r *reqSpec, pg pageResult) (*reqSpec, string, error) {
 	}
 	pages := -1
 	if p.c.countPath != nil {
-		if v, ok := p.c.countPath.ScalarString(pg.doc); ok {
+		if v, ok := p.c.countPath.scalar(pg.doc); ok {
 			if n, ok := parseCount(v); ok {
 				pages = n
 			}
 		}
 	} else if p.c.totalPath != nil && p.c.p.PageSize > 0 {
-		if v, ok := p.c.totalPath.ScalarString(pg.doc); ok {
+		if v, ok := p.c.totalPath.scalar(pg.doc); ok {
 			if t, err := strconv.ParseFloat(v, 64); err == nil {
 				pages = int(math.Ceil(t / float64(p.c.p.PageSize)))
 			}

@@ -10,6 +10,8 @@ package jsonscan
 import (
 	"math/bits"
 	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 const (
@@ -261,6 +263,27 @@ func skipContainer(s string, i int) int {
 // of the object) at s[i:], in order, until fn returns false. It reports false when the text
 // is not a well-formed container, which valid JSON never is (strings are not checked).
 func Elements(s string, i int, fn func(start, end int) bool) bool {
+	return each(s, i, func(_, _, start, end int) bool { return fn(start, end) })
+}
+
+// Members is Elements for an object, with each member's name decoded as gjson decodes it; it
+// reports false for anything but a well-formed object.
+func Members(s string, i int, fn func(name string, start, end int) bool) bool {
+	if i >= len(s) || s[i] != '{' {
+		return false
+	}
+	return each(s, i, func(keyStart, keyEnd, start, end int) bool {
+		name := s[keyStart+1 : keyEnd-1]
+		if strings.IndexByte(name, '\\') >= 0 {
+			name = gjson.Parse(s[keyStart:keyEnd]).Str
+		}
+		return fn(name, start, end)
+	})
+}
+
+// each walks the container at s[i:]: for an object keyStart and keyEnd delimit each member's
+// quoted name (-1 in an array), start and end its value.
+func each(s string, i int, fn func(keyStart, keyEnd, start, end int) bool) bool {
 	if i >= len(s) || (s[i] != '[' && s[i] != '{') {
 		return false
 	}
@@ -270,18 +293,20 @@ func Elements(s string, i int, fn func(start, end int) bool) bool {
 		return true
 	}
 	for {
+		keyStart, keyEnd := -1, -1
 		if obj {
 			if i >= len(s) || s[i] != '"' {
 				return false
 			}
-			end, _ := StringEnd(s, i+1)
-			if i = SkipSpace(s, end); end < 0 || i >= len(s) || s[i] != ':' {
+			keyStart = i
+			keyEnd, _ = StringEnd(s, i+1)
+			if i = SkipSpace(s, keyEnd); keyEnd < 0 || i >= len(s) || s[i] != ':' {
 				return false
 			}
 			i = SkipSpace(s, i+1)
 		}
 		end := Skip(s, i)
-		if end < 0 || !fn(i, end) {
+		if end < 0 || !fn(keyStart, keyEnd, i, end) {
 			return end >= 0
 		}
 		if i = SkipSpace(s, end); i >= len(s) {

@@ -124,3 +124,14 @@ func TestStringEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestMembers(t *testing.T) {
+	s := `{"a":1, "b\u0041" : [2,3] ,"a":{"c":"}"}}`
+	type m struct{ name, raw string }
+	var got, want []m
+	assert.True(t, Members(s, 0, func(name string, a, b int) bool { got = append(got, m{name, s[a:b]}); return true }))
+	gjson.Parse(s).ForEach(func(k, v gjson.Result) bool { want = append(want, m{k.Str, v.Raw}); return true })
+	assert.Equal(t, want, got)
+	assert.Equal(t, "bA", got[1].name, "escaped names are decoded")
+	assert.False(t, Members(`[1]`, 0, func(string, int, int) bool { return true }), "an array has no members")
+}

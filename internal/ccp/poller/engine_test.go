@@ -125,19 +125,7 @@ func TestPagingTypesAgainstEmulator(t *testing.T) {
 			paging: `{"pagingType": "CountBasedPaging", "pageNumberParaName": "page", "zeroBasedIndexing": true, "pageSize": 50}`, pages: 11},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.vc.Auth, tc.vc.APIKey, tc.vc.APIKeyHeader = vendorapi.AuthAPIKey, "k", "X-Api-Key"
-			method := tc.method
-			if method == "" {
-				method = "GET"
-			}
-			tc.vc.Method = method // the emulator answers only the method the definition declares
-			req := `"apiEndpoint": "{{base}}/api/v1/events", "httpMethod": "` + method + `", "startTimeAttributeName": "since", "endTimeAttributeName": "until"`
-			if tc.body != "" {
-				b, _ := json.Marshal(tc.body)
-				req = `"apiEndpoint": "{{base}}/api/v1/events", "httpMethod": "POST", "queryParametersTemplate": ` + string(b)
-			}
-			h := newHarness(t, tc.vc, `{"auth": `+apiKeyAuth+`, "request": {`+req+`},
-			  "paging": `+tc.paging+`, "response": {"eventsJsonPaths": ["$.data"]}}`)
+			h := pagingHarness(t, tc.vc, tc.method, tc.body, tc.paging)
 			ids, _, pages := h.poll(win, "")
 			h.assertExactlyOnce(win, ids)
 			assert.Equal(t, tc.pages, pages, "pages walked")
@@ -145,31 +133,55 @@ func TestPagingTypesAgainstEmulator(t *testing.T) {
 			if tc.pages < 3 {
 				return
 			}
-			// Interrupt after page 2, then resume: every event still exactly once.
-			var got []string
-			resume := ""
-			_, err := h.engine.PollWindow(context.Background(), win, "", "", func(_ context.Context, p Page) error {
-				if p.Number == 3 {
-					return assert.AnError
-				}
-				for _, ev := range p.Events {
-					got = append(got, gjson.Get(ev, "id").String())
-				}
-				resume = p.Resume
-				return nil
-			})
-			require.ErrorIs(t, err, assert.AnError)
-			require.NotEmpty(t, resume)
-			_, err = h.engine.PollWindow(context.Background(), win, "", resume, func(_ context.Context, p Page) error {
-				for _, ev := range p.Events {
-					got = append(got, gjson.Get(ev, "id").String())
-				}
-				return nil
-			})
-			require.NoError(t, err)
-			h.assertExactlyOnce(win, got)
+			assertResumesAfterPage2(t, h)
 		})
 	}
+}
+
+// pagingHarness is an engine for a definition with the given paging against an emulator
+// answering only the definition's method ("" = GET), with body as the POST template.
+func pagingHarness(t *testing.T, vc vendorapi.Config, method, body, paging string) *harness {
+	t.Helper()
+	vc.Auth, vc.APIKey, vc.APIKeyHeader = vendorapi.AuthAPIKey, "k", "X-Api-Key"
+	if method == "" {
+		method = "GET"
+	}
+	vc.Method = method // the emulator answers only the method the definition declares
+	req := `"apiEndpoint": "{{base}}/api/v1/events", "httpMethod": "` + method + `", "startTimeAttributeName": "since", "endTimeAttributeName": "until"`
+	if body != "" {
+		b, _ := json.Marshal(body)
+		req = `"apiEndpoint": "{{base}}/api/v1/events", "httpMethod": "POST", "queryParametersTemplate": ` + string(b)
+	}
+	return newHarness(t, vc, `{"auth": `+apiKeyAuth+`, "request": {`+req+`},
+			  "paging": `+paging+`, "response": {"eventsJsonPaths": ["$.data"]}}`)
+}
+
+// assertResumesAfterPage2 interrupts a poll of win after page 2, then resumes it: every event
+// still exactly once.
+func assertResumesAfterPage2(t *testing.T, h *harness) {
+	t.Helper()
+	var got []string
+	resume := ""
+	_, err := h.engine.PollWindow(context.Background(), win, "", "", func(_ context.Context, p Page) error {
+		if p.Number == 3 {
+			return assert.AnError
+		}
+		for _, ev := range p.Events {
+			got = append(got, gjson.Get(ev, "id").String())
+		}
+		resume = p.Resume
+		return nil
+	})
+	require.ErrorIs(t, err, assert.AnError)
+	require.NotEmpty(t, resume)
+	_, err = h.engine.PollWindow(context.Background(), win, "", resume, func(_ context.Context, p Page) error {
+		for _, ev := range p.Events {
+			got = append(got, gjson.Get(ev, "id").String())
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	h.assertExactlyOnce(win, got)
 }
 
 func TestPersistentTokenSurvivesWindowsAndEmptyPages(t *testing.T) {

@@ -117,15 +117,15 @@ func newPager(d *definition.Definition, opts pagingOptions) (pager, error) {
 	case definition.PagingNone:
 		return nonePager{}, nil
 	case definition.PagingLinkHeader:
-		return &linkPager{c: c}, nil
+		return &linkPager{followed{c: c}}, nil
 	case definition.PagingPersistentLinkHeader:
-		return &linkPager{c: c, persistent: true}, nil
+		return &linkPager{followed{c: c, persistent: true}}, nil
 	case definition.PagingNextPageToken:
-		return &tokenPager{c: c}, nil
+		return &tokenPager{followed{c: c}}, nil
 	case definition.PagingPersistentToken:
-		return &tokenPager{c: c, persistent: true}, nil
+		return &tokenPager{followed{c: c, persistent: true}}, nil
 	case definition.PagingNextPageURL:
-		return &urlPager{c: c}, nil
+		return &urlPager{followed{c: c}}, nil
 	case definition.PagingOffset:
 		if strings.TrimSpace(p.OffsetParaName) == "" {
 			return nil, fmt.Errorf("paging.offsetParaName: %w", definition.ErrOffsetWithoutParaName)
@@ -200,12 +200,19 @@ func (nonePager) next(*reqSpec, pageResult) (*reqSpec, string, error) {
 func (nonePager) position() string                                { return "" }
 func (nonePager) seek(first *reqSpec, _ string) (*reqSpec, error) { return first, nil }
 
-// tokenPager implements NextPageToken (and legacy PageToken) and PersistentToken.
-type tokenPager struct {
+// followed is what the token, link and URL pagers share: the definition's paging, whether
+// the cursor persists across windows, and the last token or link followed (the same one again
+// ends the window, and it is the position a resumed window seeks to).
+type followed struct {
 	c          *compiled
 	persistent bool
 	last       string
 }
+
+func (f *followed) position() string { return f.last }
+
+// tokenPager implements NextPageToken (and legacy PageToken) and PersistentToken.
+type tokenPager struct{ followed }
 
 func (t *tokenPager) start(r *reqSpec, cursor string) *reqSpec {
 	t.last = ""
@@ -244,8 +251,6 @@ func (t *tokenPager) follow(r *reqSpec, tok string) *reqSpec {
 	return n
 }
 
-func (t *tokenPager) position() string { return t.last }
-
 func (t *tokenPager) seek(first *reqSpec, pos string) (*reqSpec, error) {
 	t.last = pos
 	return t.follow(first, pos), nil
@@ -253,17 +258,18 @@ func (t *tokenPager) seek(first *reqSpec, pos string) (*reqSpec, error) {
 
 // linkPager implements LinkHeader and PersistentLinkHeader: follow-ups are plain GETs of the
 // link, which already carries the filters and the cursor.
-type linkPager struct {
-	c          *compiled
-	persistent bool
-	last       string
+type linkPager struct{ followed }
+
+// getLink is the request for a paging link: a plain GET with the configured headers.
+func getLink(link string, headers []kv) *reqSpec {
+	return &reqSpec{method: "GET", base: link, headers: headers, pagingNames: map[string]bool{}}
 }
 
 func (l *linkPager) start(r *reqSpec, cursor string) *reqSpec {
 	l.last = ""
 	if l.persistent && cursor != "" {
 		l.last = cursor
-		return &reqSpec{method: "GET", base: cursor, headers: r.headers, pagingNames: map[string]bool{}}
+		return getLink(cursor, r.headers)
 	}
 	l.c.pageSize(r)
 	return r
@@ -306,14 +312,12 @@ func (l *linkPager) next(r *reqSpec, pg pageResult) (*reqSpec, string, error) {
 		return nil, cursor, nil
 	}
 	l.last = u
-	return &reqSpec{method: "GET", base: u, headers: r.headers, pagingNames: map[string]bool{}}, cursor, nil
+	return getLink(u, r.headers), cursor, nil
 }
-
-func (l *linkPager) position() string { return l.last }
 
 func (l *linkPager) seek(first *reqSpec, pos string) (*reqSpec, error) {
 	l.last = pos
-	return &reqSpec{method: "GET", base: pos, headers: first.headers, pagingNames: map[string]bool{}}, nil
+	return getLink(pos, first.headers), nil
 }
 
 func resolveRef(base, ref string) string {
@@ -329,10 +333,7 @@ func resolveRef(base, ref string) string {
 }
 
 // urlPager implements NextPageUrl (§6.8).
-type urlPager struct {
-	c    *compiled
-	last string
-}
+type urlPager struct{ followed }
 
 func (u *urlPager) start(r *reqSpec, _ string) *reqSpec {
 	u.last = ""
@@ -349,8 +350,6 @@ func (u *urlPager) next(r *reqSpec, pg pageResult) (*reqSpec, string, error) {
 	u.last = tok
 	return u.follow(r, tok, pg.reqURL), "", nil
 }
-
-func (u *urlPager) position() string { return u.last }
 
 func (u *urlPager) seek(first *reqSpec, pos string) (*reqSpec, error) {
 	u.last = pos

@@ -215,26 +215,31 @@ func Skip(s string, i int) int {
 	if i >= len(s) {
 		return -1
 	}
-	var ok bool
-	switch c := s[i]; c {
+	switch s[i] {
 	case '"':
 		i, _ = StringEnd(s, i+1)
 		return i
 	case '{', '[':
 		return skipContainer(s, i)
-	case 't':
-		i, ok = literal(s, i, "true")
-	case 'f':
-		i, ok = literal(s, i, "false")
-	case 'n':
-		i, ok = literal(s, i, "null")
-	default:
-		i, ok = Number(s, i)
 	}
+	end, ok := scalarEnd(s, i)
 	if !ok {
 		return -1
 	}
-	return i
+	return end
+}
+
+// scalarEnd scans the literal (true, false, null) or number at i.
+func scalarEnd(s string, i int) (int, bool) {
+	switch s[i] {
+	case 't':
+		return literal(s, i, "true")
+	case 'f':
+		return literal(s, i, "false")
+	case 'n':
+		return literal(s, i, "null")
+	}
+	return Number(s, i)
 }
 
 // skipContainer finds the bracket closing the one at i by counting brackets outside strings.

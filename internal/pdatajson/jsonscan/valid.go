@@ -128,14 +128,8 @@ func (v *validator) open(i int) (end int, opened, ok bool) {
 		return i + 1, true, true
 	case '"':
 		end, _, ok = String(s, i+1)
-	case 't':
-		end, ok = literal(s, i, "true")
-	case 'f':
-		end, ok = literal(s, i, "false")
-	case 'n':
-		end, ok = literal(s, i, "null")
 	default:
-		end, ok = Number(s, i)
+		end, ok = scalarEnd(s, i)
 	}
 	return end, false, ok
 }

@@ -253,50 +253,44 @@ func (f Formatter) Format(t time.Time) string {
 	return string(f.AppendFormat(make([]byte, 0, 32), t))
 }
 
-// AppendFormat is Format appending to dst.
+// AppendFormat is Format appending to dst. Each token kind has its own
+// appender; the switch calls them directly (a table of functions would make
+// dst escape, moving Format's buffer to the heap).
 func (f Formatter) AppendFormat(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	for _, tk := range f.tokens {
-		dst = appendToken(dst, t, tk)
-	}
-	return dst
-}
-
-// appendToken renders one token. A switch of direct calls rather than a
-// table of functions: an indirect call would make dst escape, and Format's
-// buffer would then move to the heap.
-func appendToken(dst []byte, t time.Time, tk token) []byte {
-	switch tk.kind {
-	case kLiteral:
-		return append(dst, tk.lit...)
-	case kUnixSeconds:
-		return strconv.AppendInt(dst, t.Unix(), 10)
-	case kUnixMillis:
-		return strconv.AppendInt(dst, t.UnixMilli(), 10)
-	case kYear:
-		return appendYear(dst, t, tk)
-	case kMonth:
-		return appendMonth(dst, t, tk)
-	case kDay:
-		return appendDay(dst, t, tk)
-	case kHour24:
-		return appendDigits(dst, t.Hour(), tk.n)
-	case kHour12:
-		return appendHour12(dst, t, tk)
-	case kMinute:
-		return appendDigits(dst, t.Minute(), tk.n)
-	case kSecond:
-		return appendDigits(dst, t.Second(), tk.n)
-	case kFraction, kFractionTrim:
-		return appendFraction(dst, t, tk)
-	case kAMPM:
-		return appendAMPM(dst, t, tk)
-	case kOffset:
-		return appendOffset(dst, tk)
-	case kRoundTripZone:
-		return append(dst, 'Z')
-	case kEra:
-		return append(dst, "A.D."...)
+		switch tk.kind {
+		case kLiteral:
+			dst = append(dst, tk.lit...)
+		case kUnixSeconds:
+			dst = strconv.AppendInt(dst, t.Unix(), 10)
+		case kUnixMillis:
+			dst = strconv.AppendInt(dst, t.UnixMilli(), 10)
+		case kYear:
+			dst = appendYear(dst, t, tk)
+		case kMonth:
+			dst = appendMonth(dst, t, tk)
+		case kDay:
+			dst = appendDay(dst, t, tk)
+		case kHour24:
+			dst = appendDigits(dst, t.Hour(), tk.n)
+		case kHour12:
+			dst = appendHour12(dst, t, tk)
+		case kMinute:
+			dst = appendDigits(dst, t.Minute(), tk.n)
+		case kSecond:
+			dst = appendDigits(dst, t.Second(), tk.n)
+		case kFraction, kFractionTrim:
+			dst = appendFraction(dst, t, tk)
+		case kAMPM:
+			dst = appendAMPM(dst, t, tk)
+		case kOffset:
+			dst = appendOffset(dst, tk)
+		case kRoundTripZone:
+			dst = append(dst, 'Z')
+		case kEra:
+			dst = append(dst, "A.D."...)
+		}
 	}
 	return dst
 }

@@ -126,9 +126,9 @@ func (p *parser) value(dest pcommon.Value, i, depth int) int {
 
 // str reads the string whose opening quote is at i; escapes are decoded as gjson decodes them.
 func (p *parser) str(i int) (string, int) {
-	end, escaped, ok := jsonscan.String(p.s, i+1)
+	end, escaped := jsonscan.StringEnd(p.s, i+1)
 	switch {
-	case !ok:
+	case end < 0:
 		return "", -1
 	case escaped:
 		return gjson.Parse(p.s[i:end]).Str, end

@@ -139,21 +139,23 @@ var _ WindowPoller = (*Engine)(nil)
 // Engine polls one definition. It is not safe for concurrent PollWindow calls; the receiver
 // runs one poll at a time per connector, as CCP does.
 type Engine struct {
-	def       *definition.Definition
-	o         Options
-	client    *http.Client
-	apiHost   string
-	origin    origin.Origin // the only scheme, host and port credentials are sent to
-	tf        timefmt.Formatter
-	events    []*docPath
-	rootPath  []bool
-	wholeBody bool // every events path is "": one record per response
-	status    *docPath
-	pager     pager
-	limiter   *ratelimit.Limiter
-	pageLim   *ratelimit.Limiter
-	warnOnce  sync.Map
-	cmpWarned map[string]bool // eventsJsonPaths whose non-numeric comparisons were logged this window
+	def        *definition.Definition
+	o          Options
+	client     *http.Client
+	apiHost    string
+	origin     origin.Origin // the only scheme, host and port credentials are sent to
+	tf         timefmt.Formatter
+	events     []*docPath
+	rootPath   []bool
+	wholeBody  bool // every events path is "": one record per response
+	status     *docPath
+	pager      pager
+	limiter    *ratelimit.Limiter
+	pageLim    *ratelimit.Limiter
+	warnOnce   sync.Map
+	cmpWarned  map[string]bool // eventsJsonPaths whose non-numeric comparisons were logged this window
+	lastBody   int64           // size of the last page's decoded body, to read the next one at once
+	lastEvents int             // events of the last page, to split the next one in one pass
 }
 
 // RequestError is a failed request: the status (0 for transport errors) and a message that

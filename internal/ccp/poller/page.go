@@ -18,6 +18,16 @@ import (
 	"github.com/otelcol-ccp/otelcol-ccp/internal/pdatajson/jsonscan"
 )
 
+// sizeHint is the size to read a body into: its Content-Length, or for a body sent in chunks a
+// little more than the previous page's, as the pages of one API are alike in size (the body is
+// then read into one buffer, not grown and copied step by step).
+func (e *Engine) sizeHint(contentLength int64) int64 {
+	if contentLength >= 0 {
+		return contentLength
+	}
+	return e.lastBody + e.lastBody/8
+}
+
 // readPage decodes a successful answer and extracts its events. The events alias the decoded
 // body (no copy of it, none per event).
 func (e *Engine) readPage(rctx context.Context, resp *http.Response, x *exchange) (pageResult, []string, error) {
@@ -65,12 +75,13 @@ func (e *Engine) decodeBody(rctx context.Context, resp *http.Response, x *exchan
 		HasCSVHeader:    r.HasCSVHeader,
 		CSVEscape:       r.CSVEscape,
 		MaxBytes:        e.o.MaxBodySize,
-		SizeHint:        max(resp.ContentLength, 0),
+		SizeHint:        e.sizeHint(resp.ContentLength),
 	})
 	if err != nil {
 		retry := !errors.Is(err, decode.ErrBodyTooLarge) && rctx.Err() != nil
 		return "", &RequestError{Status: resp.StatusCode, Endpoint: x.endpoint, Msg: "reading response: " + err.Error(), Retryable: retry}
 	}
+	e.lastBody = int64(len(doc))
 	e.o.Observer.ResponseBytes(len(doc))
 	if e.def.Request.LogResponseContent && e.o.Logger.Core().Enabled(zap.DebugLevel) {
 		// The definition asked for response bodies in diagnostics (Sentinel's health log);
@@ -82,10 +93,51 @@ func (e *Engine) decodeBody(rctx context.Context, resp *http.Response, x *exchan
 	return doc, nil
 }
 
-// extract applies every eventsJsonPaths entry and concatenates the results (§5.2 step 6). It
-// counts first and refuses a page over MaxEventsPerPage before building anything, then fills
-// one exactly sized slice: a page of millions of tiny events costs 16 bytes per event.
+// extract applies every eventsJsonPaths entry and concatenates the results (§5.2 step 6) into
+// one exactly sized slice. A page no bigger than the previous one is filled in one pass, in a
+// slice of the previous page's size; otherwise it counts first and refuses a page over
+// MaxEventsPerPage before building anything, then fills: a page of millions of tiny events
+// costs 16 bytes per event.
 func (e *Engine) extract(doc *pageDoc) ([]string, error) {
+	picked, err := e.pick(doc)
+	if err != nil {
+		return nil, err
+	}
+	if out, ok := e.fill(picked, e.lastEvents); ok {
+		e.lastEvents = len(out)
+		return out, nil
+	}
+	limit := e.o.MaxEventsPerPage
+	n := 0
+	for _, r := range picked {
+		if n += e.eventsIn(r, limit-n); n > limit {
+			return nil, e.tooManyEvents("the page holds")
+		}
+	}
+	out, _ := e.fill(picked, n)
+	e.lastEvents = len(out)
+	return out, nil
+}
+
+// fill appends the events of picked to a slice of capacity size; false when they do not fit
+// (size 0 never fits a page with events). A slice less than half used is clipped.
+func (e *Engine) fill(picked []gjson.Result, size int) ([]string, bool) {
+	out := make([]string, 0, size)
+	for _, r := range picked {
+		var ok bool
+		if out, ok = e.appendEvents(out, r); !ok {
+			return nil, false
+		}
+	}
+	if 2*len(out) < cap(out) {
+		out = append(make([]string, 0, len(out)), out...)
+	}
+	return out, true
+}
+
+// pick evaluates every eventsJsonPaths entry on the page; an entry that selects more tokens
+// than MaxEventsPerPage refuses the page.
+func (e *Engine) pick(doc *pageDoc) ([]gjson.Result, error) {
 	limit := e.o.MaxEventsPerPage
 	var picked []gjson.Result
 	for i, p := range e.events {
@@ -105,17 +157,7 @@ func (e *Engine) extract(doc *pageDoc) ([]string, error) {
 		}
 		picked = append(picked, res...)
 	}
-	n := 0
-	for _, r := range picked {
-		if n += e.eventsIn(r, limit-n); n > limit {
-			return nil, e.tooManyEvents("the page holds")
-		}
-	}
-	out := make([]string, 0, n)
-	for _, r := range picked {
-		out = e.appendEvents(out, r)
-	}
-	return out, nil
+	return picked, nil
 }
 
 // warnCompare logs, once per eventsJsonPaths entry and window, a filter that compared a string
@@ -162,25 +204,29 @@ func (e *Engine) eventsIn(r gjson.Result, limit int) int {
 	return 0
 }
 
-// appendEvents appends the events of token r: its elements (each aliasing the body) when it
-// spreads, else r itself.
-func (e *Engine) appendEvents(out []string, r gjson.Result) []string {
+// appendEvents appends the events of token r, its elements (each aliasing the body) when it
+// spreads, else r itself, as far as out's capacity allows: false when one did not fit.
+func (e *Engine) appendEvents(out []string, r gjson.Result) ([]string, bool) {
+	fits := true
+	add := func(ev string) bool {
+		if fits = len(out) < cap(out); fits {
+			out = append(out, ev)
+		}
+		return fits
+	}
 	switch {
 	case e.spreads(r):
 		n := len(out)
 		raw := r.Raw
-		if jsonscan.Elements(raw, 0, func(a, b int) bool { out = append(out, raw[a:b]); return true }) {
-			return out
+		if jsonscan.Elements(raw, 0, func(a, b int) bool { return add(raw[a:b]) }) {
+			return out, fits
 		}
-		out = out[:n] // not well-formed (never after validation): split as gjson does
-		r.ForEach(func(_, v gjson.Result) bool {
-			out = append(out, v.Raw)
-			return true
-		})
+		out, fits = out[:n], true // not well-formed (never after validation): split as gjson does
+		r.ForEach(func(_, v gjson.Result) bool { return add(v.Raw) })
 	case r.Exists() && r.Type != gjson.Null:
-		out = append(out, r.Raw)
+		add(r.Raw)
 	}
-	return out
+	return out, fits
 }
 
 // largestList is the length of the largest array directly under the document's root object

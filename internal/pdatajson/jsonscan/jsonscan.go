@@ -123,10 +123,31 @@ func escapedString(s string, i int) (end int, escaped, ok bool) {
 }
 
 // StringEnd is String for text already validated: end is the index after the quote that closes
-// the string opened at i-1 (-1 if none), escaped says a backslash occurs in it. It finds quotes
-// with strings.IndexByte (vector instructions), much faster than String on long values,
-// and does not look for what would make the string invalid.
+// the string opened at i-1 (-1 if none), escaped says a backslash occurs in it. It does not
+// look for what would make the string invalid. Most strings (names, short values) end within
+// 16 bytes: those are read two words at a time; longer ones are searched with
+// strings.IndexByte (vector instructions).
 func StringEnd(s string, i int) (end int, escaped bool) {
+	for w := i; w+8 <= len(s) && w < i+16; w += 8 {
+		if m := quoteOrBackslash(load64(s, w)); m != 0 {
+			if k := w + bits.TrailingZeros64(m)/8; s[k] == '"' {
+				return k + 1, false
+			}
+			break // a backslash first: escapes need the full search
+		}
+	}
+	return stringEndSearch(s, i)
+}
+
+// quoteOrBackslash flags the bytes of w that are '"' or '\\' (the lowest flag is exact).
+func quoteOrBackslash(w uint64) uint64 {
+	q := w ^ (ones * '"')
+	b := w ^ (ones * '\\')
+	return ((q-ones)&^q | (b-ones)&^b) & highs
+}
+
+// stringEndSearch is StringEnd for long strings and strings with escapes.
+func stringEndSearch(s string, i int) (end int, escaped bool) {
 	for j := i; ; {
 		k := strings.IndexByte(s[j:], '"')
 		if k < 0 {

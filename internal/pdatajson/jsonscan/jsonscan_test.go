@@ -112,6 +112,11 @@ func TestStringEnd(t *testing.T) {
 	}{
 		{`"abc",`, 5, false}, {`"a\"b"`, 6, true}, {`"a\\"x"`, 5, true}, {`"a\\\"b"`, 8, true},
 		{`"\u0041"`, 8, true}, {`""`, 2, false}, {`"abc`, -1, false}, {`"a\"`, -1, true},
+		// Long enough for the word-at-a-time path: the quote in the first or second word, a
+		// backslash first, or neither within 16 bytes.
+		{`"abc", "padding padding"`, 5, false}, {`"abcdefghijk", "padding"`, 13, false},
+		{`"ab\"cdefgh", "padding"`, 12, true}, {`"abcdefghijklmnopqrstu", "pad"`, 23, false},
+		{`"abcdefghijklmnopq\\rs", "pad"`, 23, true},
 	} {
 		end, escaped := StringEnd(c.s, 1)
 		assert.Equal(t, c.end, end, c.s)

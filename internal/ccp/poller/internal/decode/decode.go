@@ -163,10 +163,17 @@ const maxPresize = 16 << 20
 var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // readAll reads r to its end: into a buffer presized to hint bytes when hint > 0, else into a
-// reused buffer copied out at its final size.
+// reused buffer copied out at its final size. The result never has more than twice its
+// length in capacity.
 func readAll(r io.Reader, hint int64) ([]byte, error) {
 	if hint > 0 {
-		return readInto(r, make([]byte, 0, hint+bytes.MinRead))
+		b, err := readInto(r, make([]byte, 0, hint+bytes.MinRead))
+		if len(b) < cap(b)/2 {
+			// A hint far above the body (a guess from the previous page): keep a small copy
+			// rather than a mostly empty buffer the events would keep alive.
+			b = bytes.Clone(b)
+		}
+		return b, err
 	}
 	bp := scratch.Get().(*[]byte)
 	b, err := readInto(r, (*bp)[:0])

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configauth"
@@ -25,6 +26,8 @@ const (
 	MaxUncompressedBytesLimit = 50 << 20
 	// minRequestBytes keeps max_request_bytes meaningful (gzip framing alone takes ~20 bytes).
 	minRequestBytes = 1024
+	// maxFlushTimeout bounds flush_timeout: a push waits for its rows' request at most this long.
+	maxFlushTimeout = time.Minute
 )
 
 // Auth types.
@@ -88,6 +91,8 @@ type Config struct {
 	AuxiliaryTableMode bool `mapstructure:"auxiliary_table_mode"`
 	// StartupCheck posts an empty array at start to verify endpoint, credentials, role, DCR and stream.
 	StartupCheck bool `mapstructure:"startup_check"`
+	// FlushTimeout bounds how long a partly filled request waits for rows of further pushes.
+	FlushTimeout time.Duration `mapstructure:"flush_timeout"`
 
 	_ struct{}
 }
@@ -216,6 +221,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.CompressionLevel < 1 || cfg.CompressionLevel > 9 {
 		add("'compression_level' %d out of range: use 1 (fastest) .. 9 (smallest)", cfg.CompressionLevel)
+	}
+	if cfg.FlushTimeout < time.Millisecond || cfg.FlushTimeout > maxFlushTimeout {
+		add("'flush_timeout' %s out of range: use 1ms..%s (how long a partly filled request waits for rows of further pushes; default 1s)", cfg.FlushTimeout, maxFlushTimeout)
 	}
 	if c := cfg.ClientConfig.Compression; c != "" && c != "none" {
 		add("'compression' must be left unset: the exporter gzips request bodies itself (tune 'compression_level' instead)")

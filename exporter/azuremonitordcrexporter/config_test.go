@@ -161,3 +161,18 @@ func TestUnmarshalRejectsUnknownAuthKey(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "secret")
 }
+
+// TestFlushTimeout: how long a partly filled request may wait for rows of further pushes.
+func TestFlushTimeout(t *testing.T) {
+	cfg, err := loadConfig(t, "")
+	require.NoError(t, err)
+	assert.Equal(t, time.Second, cfg.FlushTimeout, "default")
+	cfg, err = loadConfig(t, "all_settings")
+	require.NoError(t, err)
+	assert.Equal(t, 250*time.Millisecond, cfg.FlushTimeout)
+	for _, d := range []time.Duration{0, -time.Second, 2 * time.Minute} {
+		cfg.FlushTimeout = d
+		err := confmap.Validate(cfg)
+		assert.ErrorContains(t, err, "'flush_timeout' "+d.String()+" out of range: use 1ms..1m0s")
+	}
+}

@@ -31,8 +31,10 @@ type dcrExporter struct {
 	client *http.Client
 	tokens *tokenSource
 
+	co      *coalescer
 	packers sync.Pool
 	rows    sync.Pool
+	chunks  sync.Pool
 
 	urlMu sync.Mutex
 	urls  map[route]string
@@ -56,8 +58,10 @@ func newExporter(cfg *Config, set exporter.Settings) (*dcrExporter, error) {
 		mapper: newMapper(cfg),
 		ua:     fmt.Sprintf("%s/%s (azure_monitor_dcr exporter)", set.BuildInfo.Command, set.BuildInfo.Version),
 		urls:   map[route]string{},
+		co:     newCoalescer(cfg.FlushTimeout),
 	}
 	e.rows.New = func() any { b := make([]byte, 0, 4096); return &b }
+	e.chunks.New = func() any { return &chunk{} }
 	return e, nil
 }
 

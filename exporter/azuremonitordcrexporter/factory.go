@@ -19,6 +19,7 @@ const (
 	defaultAPIVersion       = "2023-01-01"
 	defaultCompressionLevel = 1
 	defaultTimeout          = 30 * time.Second
+	defaultFlushTimeout     = time.Second
 )
 
 // NewFactory creates the factory of the azure_monitor_dcr exporter.
@@ -43,6 +44,7 @@ func createDefaultConfig() component.Config {
 		MaxUncompressedBytes: MaxUncompressedBytesLimit,
 		CompressionLevel:     defaultCompressionLevel,
 		StartupCheck:         true,
+		FlushTimeout:         defaultFlushTimeout,
 	}
 }
 

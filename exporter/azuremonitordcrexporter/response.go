@@ -56,13 +56,10 @@ func (e *dcrExporter) deliver(ctx context.Context, r route, rows []rowRef, body 
 	v, err := e.judge(ctx, r, res, len(rows))
 	switch v {
 	case accepted:
-		settle(rows)
+		e.co.settle(rows)
 		e.tb.AzureMonitorDcrRecordsSent.Add(ctx, int64(len(rows)))
 	case unbuildable:
-		for _, x := range rows {
-			x.st.kill(r, err)
-		}
-		settle(rows)
+		e.co.kill(r, rows, err)
 		return false, nil
 	case tooLarge:
 		e.rejectTooLarge(rows[0], r, rawLen)
@@ -142,7 +139,7 @@ func withRetryAfter(err error, res postResult) error {
 }
 
 func (e *dcrExporter) dropRefused(ctx context.Context, x rowRef, r route, res postResult) {
-	settle([]rowRef{x})
+	e.co.settle([]rowRef{x})
 	e.tb.AzureMonitorDcrRecordsDroppedBad.Add(ctx, 1)
 	e.logger.Error("Dropping a log record refused by the Logs Ingestion API",
 		zap.String("error_code", res.code), zap.String("error_message", res.msg),
@@ -151,7 +148,7 @@ func (e *dcrExporter) dropRefused(ctx context.Context, x rowRef, r route, res po
 }
 
 func (e *dcrExporter) rejectTooLarge(x rowRef, r route, size int) {
-	settle([]rowRef{x})
+	e.co.settle([]rowRef{x})
 	e.tb.AzureMonitorDcrRecordsTooLarge.Add(context.Background(), 1)
 	e.logger.Warn("Dropping a log record that does not fit in one request on its own",
 		zap.Int("json_bytes", size), zap.Int("max_request_bytes", e.cfg.MaxRequestBytes),

@@ -7,19 +7,52 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 )
 
-// sendRecords delivers the records idxs of route r. Rows the service wants in smaller requests
-// (413) or among which it refuses one (400) come back as halves and are sent in turn from a
-// work list, first half first. It returns a retryable error when sending must stop (the caller
-// re-queues what is not done), or a permanent one when the rows cannot be packed.
-func (e *dcrExporter) sendRecords(ctx context.Context, st *pushState, r route, idxs []int) error {
-	rows := make([]rowRef, len(idxs))
-	for k, i := range idxs {
-		rows[k] = rowRef{st, i}
+// sendSealed closes a request taken out of its lane, sends it and gives every row in it its
+// outcome; rows the service wants in smaller requests (413) or among which it refuses one (400)
+// are sent again in halves. The request carries rows of other pushes, so it is sent even if the
+// context of the push sending it ends (the HTTP client's timeout bounds it).
+func (e *dcrExporter) sendSealed(ctx context.Context, r route, req *openReq, why flushReason) {
+	defer func() {
+		e.putPacker(req.p)
+		e.co.landed(r)
+	}()
+	ctx = context.WithoutCancel(ctx)
+	e.tb.AzureMonitorDcrFlushes.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", string(why)))))
+	body, err := req.p.finish()
+	var splits [][]rowRef
+	switch {
+	case errors.Is(err, errOverLimit) && len(req.rows) > 1:
+		// Cannot happen with the worst-case accounting; kept as a hard guard: never send over the limit.
+		e.logger.Error("Internal packing error, splitting the request", zap.Error(err))
+		splits = halves(req.rows)
+	case err != nil:
+		e.co.kill(r, req.rows, consumererror.NewPermanent(err))
+		return
+	default:
+		split, err := e.deliver(ctx, r, req.rows, body, req.p.raw)
+		if err != nil {
+			e.co.giveBack(r, req.rows, err)
+			return
+		}
+		if split {
+			splits = halves(req.rows)
+		}
 	}
-	work := [][]rowRef{rows}
+	if err := e.sendHalves(ctx, r, splits); err != nil {
+		e.co.giveBack(r, req.rows, err)
+	}
+}
+
+// sendHalves sends rows again from a work list, first half first, each segment packed in
+// requests of its own; a refused segment comes back as two halves. It returns the first
+// retryable error (the caller fails the rows without an outcome).
+func (e *dcrExporter) sendHalves(ctx context.Context, r route, work [][]rowRef) error {
+	slices.Reverse(work)
 	for len(work) > 0 {
 		seg := work[len(work)-1]
 		work = work[:len(work)-1]
@@ -34,7 +67,7 @@ func (e *dcrExporter) sendRecords(ctx context.Context, st *pushState, r route, i
 	return nil
 }
 
-// segment packs rows of one route into requests and delivers each as it fills up.
+// segment packs rows of one route into requests of its own and delivers each as it fills up.
 type segment struct {
 	e      *dcrExporter
 	ctx    context.Context
@@ -55,13 +88,9 @@ func (e *dcrExporter) sendSegment(ctx context.Context, r route, rows []rowRef) (
 	rowp := e.rows.Get().(*[]byte)
 	defer e.rows.Put(rowp)
 	s := &segment{e: e, ctx: ctx, r: r, p: p, row: rowp, now: time.Now().UnixNano(),
-		batch: make([]rowRef, 0, min(len(rows), 8192))}
+		batch: make([]rowRef, 0, len(rows))}
 	for _, x := range rows {
-		if x.st.done[x.i] {
-			continue
-		}
-		if x.st.isDead(r) {
-			settle([]rowRef{x})
+		if e.co.skip(x, r) {
 			continue
 		}
 		if err := s.add(x); err != nil {
@@ -93,14 +122,14 @@ func (s *segment) add(x rowRef) error {
 			s.batch = append(s.batch, x)
 			return nil
 		case tooBig:
-			return s.sendAlone(x, row)
+			defer s.p.reset()
+			return s.e.sendAlone(s.ctx, s.r, s.p, x, row)
 		}
 		// Full: send what is packed, then place the row in the emptied request.
 		if err := s.flush(); err != nil {
 			return err
 		}
-		if x.st.isDead(s.r) {
-			settle([]rowRef{x})
+		if s.e.co.skip(x, s.r) {
 			return nil
 		}
 	}
@@ -114,7 +143,6 @@ func (s *segment) flush() error {
 	}()
 	body, err := s.p.finish()
 	if errors.Is(err, errOverLimit) && len(s.batch) > 1 {
-		// Cannot happen with the worst-case accounting; kept as a hard guard: never send over the limit.
 		s.e.logger.Error("Internal packing error, splitting the request", zap.Error(err))
 		s.splits = append(s.splits, halves(s.batch)...)
 		return nil
@@ -130,22 +158,33 @@ func (s *segment) flush() error {
 }
 
 // sendAlone sends a row that cannot be guaranteed to fit by the worst-case bound in a request
-// of its own: compressed it may still fit; if not, it is dropped.
-func (s *segment) sendAlone(x rowRef, row []byte) error {
-	defer s.p.reset()
-	body, err := s.p.packAlone(row)
+// of its own, packed by the empty packer p: compressed it may still fit; if not, it is dropped.
+func (e *dcrExporter) sendAlone(ctx context.Context, r route, p *packer, x rowRef, row []byte) error {
+	body, err := p.packAlone(row)
 	if err != nil {
 		return consumererror.NewPermanent(err)
 	}
 	if body == nil {
-		s.e.rejectTooLarge(x, s.r, len(row))
+		e.rejectTooLarge(x, r, len(row))
 		return nil
 	}
-	_, err = s.e.deliver(s.ctx, s.r, []rowRef{x}, body, s.p.raw) // a single row is never split
+	_, err = e.deliver(ctx, r, []rowRef{x}, body, p.raw) // a single row is never split
 	return err
 }
 
-// halves copies rows into two halves (rows is reused by the caller).
+// sendAloneRow is sendAlone for a push placing its rows: x waits for its outcome already.
+func (e *dcrExporter) sendAloneRow(ctx context.Context, r route, x rowRef, row []byte) {
+	p, err := e.getPacker()
+	if err == nil {
+		defer e.putPacker(p)
+		err = e.sendAlone(ctx, r, p, x, row)
+	}
+	if err != nil {
+		e.co.giveBack(r, []rowRef{x}, err)
+	}
+}
+
+// halves copies rows into two halves (rows may be reused by the caller).
 func halves(rows []rowRef) [][]rowRef {
 	h := len(rows) / 2
 	return [][]rowRef{slices.Clone(rows[:h]), slices.Clone(rows[h:])}

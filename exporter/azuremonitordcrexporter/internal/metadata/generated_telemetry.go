@@ -26,6 +26,7 @@ type TelemetryBuilder struct {
 	meter                                   metric.Meter
 	mu                                      sync.Mutex
 	registrations                           []metric.Registration
+	AzureMonitorDcrFlushes                  metric.Int64Counter
 	AzureMonitorDcrRecordsDroppedBad        metric.Int64Counter
 	AzureMonitorDcrRecordsSent              metric.Int64Counter
 	AzureMonitorDcrRecordsTooLarge          metric.Int64Counter
@@ -65,6 +66,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	}
 	builder.meter = Meter(settings)
 	var err, errs error
+	builder.AzureMonitorDcrFlushes, err = builder.meter.Int64Counter(
+		"otelcol_azure_monitor_dcr_flushes",
+		metric.WithDescription("Requests closed and sent, by reason (full; idle, the group commit once no push adds rows; timeout, flush_timeout; cancelled, a waiting push's context ended). Requests resent in halves after a 413 or 400 are not counted. [Development]"),
+		metric.WithUnit("{request}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.AzureMonitorDcrRecordsDroppedBad, err = builder.meter.Int64Counter(
 		"otelcol_azure_monitor_dcr_records_dropped_bad",
 		metric.WithDescription("Log records dropped because the service refused them with 400 (isolated by bisection). [Development]"),

@@ -19,6 +19,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	tb.AzureMonitorDcrFlushes.Add(context.Background(), 1)
 	tb.AzureMonitorDcrRecordsDroppedBad.Add(context.Background(), 1)
 	tb.AzureMonitorDcrRecordsSent.Add(context.Background(), 1)
 	tb.AzureMonitorDcrRecordsTooLarge.Add(context.Background(), 1)
@@ -27,6 +28,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.AzureMonitorDcrRequests.Add(context.Background(), 1)
 	tb.AzureMonitorDcrThrottles.Add(context.Background(), 1)
 	tb.AzureMonitorDcrTokenRefreshes.Add(context.Background(), 1)
+	AssertEqualAzureMonitorDcrFlushes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualAzureMonitorDcrRecordsDroppedBad(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())

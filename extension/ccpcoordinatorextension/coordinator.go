@@ -57,8 +57,8 @@ func newCoordinator(eng engine, identity string, clk *clock, tm timing, logger *
 
 // start publishes this replica and runs the membership and balance loop.
 func (c *coordinator) start() {
-	c.tick()
 	c.wg.Go(func() {
+		c.tick()
 		for c.clk.sleep(c.ctx, c.tm.retryPeriod) {
 			c.tick()
 		}

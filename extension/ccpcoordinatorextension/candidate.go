@@ -50,12 +50,14 @@ func (cd *candidate) Lead(ctx context.Context) (coordination.Term, error) {
 			return nil, err
 		}
 		if cd.mayCampaign(ctx) {
+			// The lease can date from the start of the attempt: the term counts from there.
+			attempt := c.clk.Now()
 			h, err := c.eng.tryLead(ctx, cd.connector, c.tm.retryPeriod)
 			if err != nil && ctx.Err() == nil {
 				c.logger.Debug("Campaign attempt failed", zap.String("connector", cd.connector), zap.Error(err))
 			}
 			if h != nil {
-				return cd.begin(h)
+				return cd.begin(h, attempt)
 			}
 		}
 		if !c.clk.sleep(ctx, c.tm.retryPeriod) {
@@ -102,22 +104,23 @@ func (cd *candidate) mayCampaign(ctx context.Context) bool {
 	return now.Sub(cd.leaderlessSince) >= c.tm.leaseDuration
 }
 
-// begin registers a new term and starts renewing it.
-func (cd *candidate) begin(h hold) (coordination.Term, error) {
+// begin registers a new term and starts renewing it; a candidate closed meanwhile gives the
+// lease back at once.
+func (cd *candidate) begin(h hold, since time.Time) (coordination.Term, error) {
 	c := cd.c
 	cd.mu.Lock()
-	closed := cd.closed
-	cd.mu.Unlock()
-	if closed || c.ctx.Err() != nil {
+	if cd.closed || c.ctx.Err() != nil {
+		cd.mu.Unlock()
 		ctx, cancel := c.clk.withTimeout(context.Background(), c.tm.retryPeriod)
 		defer cancel()
 		_ = h.release(ctx)
 		return nil, errClosed
 	}
-	t := newTerm(c, cd.connector, h)
+	t := newTerm(c, cd.connector, h, since)
 	c.mu.Lock()
 	c.terms[cd.connector] = t
 	c.mu.Unlock()
+	cd.mu.Unlock()
 	cd.leaderlessSince = time.Time{}
 	c.metrics.leadershipChanged(cd.connector, true)
 	c.logger.Info("Leading connector", zap.String("connector", cd.connector),

@@ -36,7 +36,8 @@ type hold interface {
 	// renew extends the lease once. It returns an error wrapping errLost when the lease is
 	// provably no longer this term's (another replica took it, or it expired).
 	renew(ctx context.Context) error
-	// release gives the lease up so another replica can take it at once.
+	// release stops renewing and gives the lease up so another replica can take it at once;
+	// it changes nothing when the lease is already someone else's.
 	release(ctx context.Context) error
 	// get reads one key of the connector's state (nil when absent).
 	get(ctx context.Context, key string) ([]byte, error)

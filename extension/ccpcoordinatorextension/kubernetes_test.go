@@ -21,13 +21,13 @@ import (
 
 const testNamespace = "observability"
 
-// The production timing, on a clock running 20 times faster than real time: the Kubernetes
+// The production timing, on a clock running 10 times faster than real time: the Kubernetes
 // backend decides expiry from its clock alone, so the suite exercises the real durations in a
-// twentieth of the time.
+// tenth of the time.
 func kubernetesBackend() *backend {
 	b := &backend{
 		tm:  timing{leaseDuration: 15 * time.Second, renewDeadline: 10 * time.Second, retryPeriod: 2 * time.Second},
-		clk: fastClock(20),
+		clk: fastClock(10),
 	}
 	b.env = func(*testing.T) env { return &kubernetesEnv{cs: newConflictingClientset(), b: b} }
 	return b

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -19,6 +20,7 @@ type term struct {
 	connector string
 	h         hold
 	start     time.Time
+	renewed   atomic.Int64 // clock time (UnixNano) of the start of the last successful renewal
 
 	done   chan struct{}
 	once   sync.Once
@@ -29,11 +31,18 @@ type term struct {
 
 var _ coordination.Term = (*term)(nil)
 
-func newTerm(c *coordinator, connector string, h hold) *term {
+func newTerm(c *coordinator, connector string, h hold, since time.Time) *term {
 	ctx, cancel := context.WithCancel(c.ctx)
-	t := &term{c: c, connector: connector, h: h, start: c.clk.Now(), done: make(chan struct{}), ctx: ctx, cancel: cancel}
+	t := &term{c: c, connector: connector, h: h, start: since, done: make(chan struct{}), ctx: ctx, cancel: cancel}
+	t.renewed.Store(since.UnixNano())
 	t.state = &fencedClient{t: t}
 	return t
+}
+
+// overdue tells whether no renewal succeeded for renew_deadline (e.g. the process was paused
+// and its renew loop has not run yet).
+func (t *term) overdue() bool {
+	return t.c.clk.Now().Sub(time.Unix(0, t.renewed.Load())) >= t.c.tm.renewDeadline
 }
 
 func (t *term) Done() <-chan struct{} { return t.done }
@@ -77,6 +86,14 @@ func (t *term) end(ctx context.Context, reason string, release bool) error {
 	log("No longer leading connector", zap.String("connector", t.connector),
 		zap.String("identity", t.c.identity), zap.String("reason", reason), zap.String("fence", t.h.fence()))
 	if !release {
+		// Stop renewing and give the lease back if it is still ours (a conditional release
+		// cannot hurt a successor); otherwise it simply expires. Not waited for: the store
+		// may be unreachable.
+		go func() {
+			rctx, cancel := t.c.clk.withTimeout(context.Background(), t.c.tm.retryPeriod)
+			defer cancel()
+			_ = t.h.release(rctx)
+		}()
 		return nil
 	}
 	if err := t.h.release(ctx); err != nil {
@@ -94,6 +111,7 @@ func (t *term) renewLoop() {
 	c := t.c
 	last := t.start
 	for {
+		t.renewed.Store(last.UnixNano())
 		wait := min(c.tm.retryPeriod, c.tm.renewDeadline-c.clk.Now().Sub(last))
 		if wait > 0 && !c.clk.sleep(t.ctx, wait) {
 			return
@@ -184,6 +202,9 @@ func (*fencedClient) Close(context.Context) error { return nil }
 
 func (f *fencedClient) commit(ctx context.Context, writes []write) error {
 	t := f.t
+	if !t.ended() && t.overdue() {
+		_ = t.end(context.Background(), fmt.Sprintf("no renewal within renew_deadline (%s)", t.c.tm.renewDeadline), false)
+	}
 	if t.ended() {
 		return f.refused(fmt.Errorf("%w (connector %s, term ended)", coordination.ErrFenced, t.connector))
 	}

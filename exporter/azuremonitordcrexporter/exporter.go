@@ -35,6 +35,7 @@ type dcrExporter struct {
 	packers sync.Pool
 	rows    sync.Pool
 	chunks  sync.Pool
+	reqs    sync.Pool // *openReq
 
 	urlMu sync.Mutex
 	urls  map[route]string

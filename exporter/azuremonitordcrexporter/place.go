@@ -109,11 +109,11 @@ func (e *dcrExporter) placeChunk(ctx context.Context, st *pushState, r route, ch
 // addToLane writes one row into ln's open request, opening one if needed; mu must be held.
 func (e *dcrExporter) addToLane(ln *lane, x rowRef, row []byte, tg int64) (addResult, error) {
 	if ln.open == nil {
-		p, err := e.getPacker()
+		req, err := e.getReq()
 		if err != nil {
 			return 0, err
 		}
-		ln.open = &openReq{p: p, since: time.Now()}
+		ln.open = req
 	}
 	res, err := ln.open.p.add(row, tg)
 	if err == nil && res == added {
@@ -125,4 +125,18 @@ func (e *dcrExporter) addToLane(ln *lane, x rowRef, row []byte, tg int64) (addRe
 		x.st.pending++
 	}
 	return res, err
+}
+
+// getReq returns an empty request, reusing the packer and row list of a finished one.
+func (e *dcrExporter) getReq() (*openReq, error) {
+	if req, ok := e.reqs.Get().(*openReq); ok {
+		req.p.reset()
+		req.rows = req.rows[:0]
+		return req, nil
+	}
+	p, err := e.getPacker()
+	if err != nil {
+		return nil, err
+	}
+	return &openReq{p: p}, nil
 }

@@ -18,8 +18,9 @@ import (
 // context of the push sending it ends (the HTTP client's timeout bounds it).
 func (e *dcrExporter) sendSealed(ctx context.Context, r route, req *openReq, why flushReason) {
 	defer func() {
-		e.putPacker(req.p)
 		e.co.landed(r)
+		clear(req.rows) // let the pushes' records go
+		e.reqs.Put(req)
 	}()
 	ctx = context.WithoutCancel(ctx)
 	e.tb.AzureMonitorDcrFlushes.Add(ctx, 1, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", string(why)))))

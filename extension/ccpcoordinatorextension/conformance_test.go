@@ -87,6 +87,7 @@ func runConformance(t *testing.T, b *backend) {
 	t.Run("campaign", func(t *testing.T) { testCampaign(t, b) })
 	t.Run("renew", func(t *testing.T) { testRenew(t, b) })
 	t.Run("lose_on_expiry_and_fenced_write", func(t *testing.T) { testLoseOnExpiry(t, b) })
+	t.Run("short_partition_leaves_nothing_stuck", func(t *testing.T) { testShortPartition(t, b) })
 	t.Run("state_survives_leader_change", func(t *testing.T) { testStateSurvives(t, b) })
 	t.Run("refresh_token_rotation", func(t *testing.T) { testRefreshToken(t, b) })
 	t.Run("balance", func(t *testing.T) { testBalance(t, b) })
@@ -177,6 +178,25 @@ func testLoseOnExpiry(t *testing.T, b *backend) {
 	require.NoError(t, err)
 	assert.Equal(t, "2", string(got), "a refused write never regresses the state")
 	assert.GreaterOrEqual(t, a.metrics.refusedWrites("ccp/expiry"), int64(1))
+}
+
+// A leader cut off just past its renew deadline but for less than the lease duration stops;
+// once the partition heals the connector is led again (by either replica) within a few lease
+// durations: nothing of the ended term keeps the lease alive.
+func testShortPartition(t *testing.T, b *backend) {
+	e := b.env(t)
+	a, other := b.replica(t, e, "replica-a"), b.replica(t, e, "replica-b")
+	ta := b.lead(t, a, "ccp/short", b.tm.leaseDuration)
+	ca, err := a.Join(context.Background(), "ccp/other-connector") // keeps a's share at 1
+	require.NoError(t, err)
+	defer ca.Close(context.Background())
+	a.cut(true)
+	waitClosed(t, ta.Done(), b.real(b.tm.renewDeadline+2*b.tm.retryPeriod)+time.Second, "cut-off leader stops")
+	a.cut(false)
+	waiting := b.leadAsync(t, other, "ccp/short", 6*b.tm.leaseDuration)
+	l := <-waiting
+	require.NoError(t, l.err, "the connector stayed without a leader after the partition healed")
+	assert.Equal(t, "replica-b", l.term.Leader())
 }
 
 // Everything one leader wrote (batch of sets and deletes) is what the next one reads.

@@ -67,6 +67,7 @@ const (
 )
 
 func newCoalescer(timeout time.Duration) *coalescer {
+	timeout = max(timeout, time.Millisecond) // Validate refuses less; never a busy wait
 	return &coalescer{
 		lanes:     map[route]*lane{},
 		linger:    min(lingerMin, timeout),

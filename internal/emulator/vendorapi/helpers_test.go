@@ -123,100 +123,139 @@ func get(t *testing.T, hc *http.Client, u string) resp {
 // Bounded to maxPages requests.
 func walkWindow(t *testing.T, srv *Server, hc *http.Client, base string, since, until time.Time, ps int) []string {
 	t.Helper()
-	c := srv.Config()
 	const maxPages = 5000
 	deadline := time.Now().Add(30 * time.Second)
+	w := newWalker(srv, base, since, until, ps)
 	var ids []string
-	q := srv.WindowQuery(since, until)
-	if c.Paging != PagingNone {
-		q.Set(c.PageSizeParam, strconv.Itoa(ps))
-	}
-	next := base + c.Path + "?" + q.Encode()
-	offset, pageNo := 0, 1
-	if c.ZeroBasedPages {
-		pageNo = 0
-	}
-	prevTok := ""
 	for n := 0; ; n++ {
 		require.Less(t, n, maxPages, "too many pages")
 		require.True(t, time.Now().Before(deadline), "walk took too long")
-		r := get(t, hc, next)
+		r := get(t, hc, w.next)
 		require.Equal(t, http.StatusOK, r.status, "page %d: %s", n, r.body)
-		evs := gjson.GetBytes(r.body, c.EventsPath)
-		if c.EventsPath == "-" {
-			evs = gjson.ParseBytes(r.body)
-		}
-		require.True(t, evs.IsArray(), "events not an array: %.300s", r.body)
-		cnt := 0
-		evs.ForEach(func(_, v gjson.Result) bool {
-			ids = append(ids, v.Get("id").String())
-			cnt++
-			return true
-		})
-		switch c.Paging {
-		case PagingNone:
+		page := pageIDs(t, w.c, r)
+		ids = append(ids, page...)
+		if !w.advance(r, len(page)) {
 			return ids
-		case PagingNextPageToken, PagingPersistentToken:
-			var tok string
-			if c.NextHeader != "" {
-				tok = r.header.Get(c.NextHeader)
-			} else {
-				tok = gjson.GetBytes(r.body, c.NextField).String()
-			}
-			if c.HasMoreField != "" && !gjson.GetBytes(r.body, c.HasMoreField).Bool() && c.Paging == PagingNextPageToken {
-				return ids
-			}
-			if tok == "" || tok == prevTok || (cnt == 0 && c.HasMoreField == "") {
-				return ids
-			}
-			prevTok = tok
-			q2 := url.Values{}
-			for k, v := range q {
-				q2[k] = v
-			}
-			q2.Set(c.TokenParam, tok)
-			next = base + c.Path + "?" + q2.Encode()
-		case PagingLinkHeader:
-			var u string
-			if c.NextField != "" {
-				u = gjson.GetBytes(r.body, c.NextField).String()
-			} else {
-				u = parseNextLink(r.header.Get("Link"))
-			}
-			if u == "" || u == next || cnt == 0 {
-				return ids
-			}
-			next = u
-		case PagingNextPageURL:
-			u := gjson.GetBytes(r.body, c.NextField).String()
-			if u == "" || cnt == 0 {
-				return ids
-			}
-			if c.RelativeNextURL {
-				u = base + u
-			}
-			next = u
-		case PagingOffset:
-			if cnt == 0 || cnt < ps {
-				return ids
-			}
-			offset += cnt
-			q.Set(c.OffsetParam, strconv.Itoa(offset))
-			next = base + c.Path + "?" + q.Encode()
-		case PagingCountBased:
-			pc := int(gjson.GetBytes(r.body, "page_count").Int())
-			last := pc
-			if c.ZeroBasedPages {
-				last = pc - 1
-			}
-			if cnt == 0 || pageNo >= last {
-				return ids
-			}
-			pageNo++
-			q.Set(c.PageParam, strconv.Itoa(pageNo))
-			next = base + c.Path + "?" + q.Encode()
 		}
 	}
+}
+
+// pageIDs returns the ids of a 200 page's events.
+func pageIDs(t *testing.T, c Config, r resp) []string {
+	t.Helper()
+	evs := gjson.GetBytes(r.body, c.EventsPath)
+	if c.EventsPath == "-" {
+		evs = gjson.ParseBytes(r.body)
+	}
+	require.True(t, evs.IsArray(), "events not an array: %.300s", r.body)
+	var ids []string
+	evs.ForEach(func(_, v gjson.Result) bool {
+		ids = append(ids, v.Get("id").String())
+		return true
+	})
+	return ids
+}
+
+// walker follows a window's pages the way the server's paging mode says.
+type walker struct {
+	c              Config
+	base, next     string
+	q              url.Values
+	ps             int
+	offset, pageNo int
+	prevTok        string
+}
+
+func newWalker(srv *Server, base string, since, until time.Time, ps int) *walker {
+	c := srv.Config()
+	w := &walker{c: c, base: base, q: srv.WindowQuery(since, until), ps: ps, pageNo: 1}
+	if c.Paging != PagingNone {
+		w.q.Set(c.PageSizeParam, strconv.Itoa(ps))
+	}
+	if c.ZeroBasedPages {
+		w.pageNo = 0
+	}
+	w.next = base + c.Path + "?" + w.q.Encode()
+	return w
+}
+
+// advance sets the next page's URL from page r (cnt events); false when the walk is over.
+func (w *walker) advance(r resp, cnt int) bool {
+	c := w.c
+	switch c.Paging {
+	case PagingNextPageToken, PagingPersistentToken:
+		return w.advanceToken(r, cnt)
+	case PagingLinkHeader:
+		u := parseNextLink(r.header.Get("Link"))
+		if c.NextField != "" {
+			u = gjson.GetBytes(r.body, c.NextField).String()
+		}
+		if u == "" || u == w.next || cnt == 0 {
+			return false
+		}
+		w.next = u
+		return true
+	case PagingNextPageURL:
+		u := gjson.GetBytes(r.body, c.NextField).String()
+		if u == "" || cnt == 0 {
+			return false
+		}
+		if c.RelativeNextURL {
+			u = w.base + u
+		}
+		w.next = u
+		return true
+	case PagingOffset:
+		if cnt == 0 || cnt < w.ps {
+			return false
+		}
+		w.offset += cnt
+		return w.setParam(c.OffsetParam, w.offset)
+	case PagingCountBased:
+		return w.advancePage(r, cnt)
+	}
+	return false // PagingNone: one response
+}
+
+func (w *walker) advanceToken(r resp, cnt int) bool {
+	c := w.c
+	tok := gjson.GetBytes(r.body, c.NextField).String()
+	if c.NextHeader != "" {
+		tok = r.header.Get(c.NextHeader)
+	}
+	if c.HasMoreField != "" && !gjson.GetBytes(r.body, c.HasMoreField).Bool() && c.Paging == PagingNextPageToken {
+		return false
+	}
+	if tok == "" || tok == w.prevTok || (cnt == 0 && c.HasMoreField == "") {
+		return false
+	}
+	w.prevTok = tok
+	q2 := url.Values{}
+	for k, v := range w.q {
+		q2[k] = v
+	}
+	q2.Set(c.TokenParam, tok)
+	w.next = w.base + c.Path + "?" + q2.Encode()
+	return true
+}
+
+func (w *walker) advancePage(r resp, cnt int) bool {
+	last := int(gjson.GetBytes(r.body, "page_count").Int())
+	if w.c.ZeroBasedPages {
+		last--
+	}
+	if cnt == 0 || w.pageNo >= last {
+		return false
+	}
+	w.pageNo++
+	return w.setParam(w.c.PageParam, w.pageNo)
+}
+
+// setParam sets one query parameter of the walk and the next URL.
+func (w *walker) setParam(name string, v int) bool {
+	w.q.Set(name, strconv.Itoa(v))
+	w.next = w.base + w.c.Path + "?" + w.q.Encode()
+	return true
 }
 
 var linkRe = regexp.MustCompile(`<([^>]*)>\s*;\s*rel="?next"?`)

@@ -49,26 +49,36 @@ func newStore(c Config) *store {
 	return s
 }
 
-// logText is the padding events' messages are sliced from: a megabyte of word-like text, so
-// that a page compresses about as well as real logs do (3-4×). A repeated alphabet compressed
-// 25×, which no security log does, and made request-packing figures meaningless.
+// logWords are what the messages are made of: the vocabulary of security logs.
+var logWords = strings.Fields(`user login logon logoff failed succeeded success failure denied allowed blocked
+session token expired refreshed issued revoked password reset mfa challenge push sms totp verified
+account locked unlocked disabled enabled created deleted updated modified added removed group role
+admin administrator member policy rule firewall connection inbound outbound tcp udp port source
+destination address host hostname device endpoint agent process parent command line executed file
+path hash sha256 download upload read write access request response status code error warning info
+debug alert severity high medium low critical threat malware detected quarantined scan signature
+client server application service api key secret credential certificate tls handshake cipher
+protocol http https get post put patch delete url uri query parameter header cookie browser
+os windows linux macos version build region zone tenant organization domain email message sent
+received forwarded spam phishing attachment link clicked reported incident case ticket assigned
+closed opened escalated investigation analyst rule triggered correlation event audit log record
+change configuration setting value old new from to by on at in for with via after before during
+the a an of and or not is was has been is being`)
+
+// logText is the padding events' messages are sliced from: a megabyte of text in the words of
+// security logs, so that a page compresses about as well as real logs do. A repeated alphabet
+// compressed 25×, which no log does, and made request-packing figures meaningless.
 func logText(eventSize int) string {
-	const vocab = 4096
-	words := make([]string, vocab)
-	for i := range words {
-		h := mix(uint64(i) + 0x5eed)
-		w := make([]byte, 3+h%8)
-		for j := range w {
-			w[j] = "etaoinshrdlucmfwypvbgkqjxz0123456789"[mix(h+uint64(j))%36]
-		}
-		words[i] = string(w)
-	}
 	var b strings.Builder
 	b.Grow(1<<20 + eventSize + 64)
 	for i := uint64(0); b.Len() < 1<<20+eventSize+64; i++ {
 		h := mix(i)
 		// The smaller of two draws: frequent words are frequent, as in text.
-		b.WriteString(words[min(h%vocab, (h>>20)%vocab)])
+		n := uint64(len(logWords))
+		b.WriteString(logWords[min(h%n, (h>>20)%n)])
+		if h>>60 == 0 { // now and then a number: an id, a count, a port
+			b.WriteString(" " + strconv.FormatUint((h>>24)%100000, 10))
+		}
 		b.WriteByte(' ')
 	}
 	return b.String()

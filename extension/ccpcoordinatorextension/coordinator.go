@@ -123,8 +123,8 @@ func (c *coordinator) self() member {
 // ok is false when no other replica is known. Called with c.mu held.
 func (c *coordinator) fewestOthersLocked() (fewest int, ok bool) {
 	for _, m := range c.view {
-		if m.Identity == c.identity {
-			continue
+		if m.Identity == c.identity || len(m.Connectors) == 0 {
+			continue // a replica running no coordinated connector takes none over
 		}
 		if !ok || m.Leading < fewest {
 			fewest, ok = m.Leading, true
@@ -144,8 +144,8 @@ func (c *coordinator) mayCampaignLocked() bool {
 	return !ok || leading <= fewest
 }
 
-// share is ceil(N/R): N connectors joined by any live replica, R live replicas (this one
-// counted even before its presence shows). Called with c.mu held.
+// share is ceil(N/R): N connectors joined by any live replica, R live replicas that joined
+// any (this one counted even before its presence shows). Called with c.mu held.
 func (c *coordinator) shareLocked() int {
 	connectors := map[string]bool{}
 	for n := range c.joined {
@@ -153,7 +153,7 @@ func (c *coordinator) shareLocked() int {
 	}
 	replicas := 1
 	for _, m := range c.view {
-		if m.Identity != c.identity {
+		if m.Identity != c.identity && len(m.Connectors) > 0 {
 			replicas++
 		}
 		for _, n := range m.Connectors {

@@ -23,7 +23,9 @@ type Coordinator interface {
 
 // Candidate is this replica's place in one connector's election.
 type Candidate interface {
-	// Lead blocks until this replica leads the connector, or ctx ends.
+	// Lead blocks until this replica leads the connector, or ctx ends. While this replica
+	// leads already it returns the term in progress. It fails at once after Close or once the
+	// coordinator shut down.
 	Lead(ctx context.Context) (Term, error)
 	// Close withdraws from the election, resigning a term in progress.
 	Close(ctx context.Context) error
@@ -35,7 +37,9 @@ type Term interface {
 	// the renew deadline (before another replica can take it over). The holder stops polling.
 	Done() <-chan struct{}
 	// State is the connector's shared state. Reads see the last fenced write of any term;
-	// every write fails with ErrFenced once this term is over.
+	// every write fails with ErrFenced once this term is over (the engine refuses it too, so
+	// a write racing the end of the term cannot land after a successor's). A Batch is one
+	// fenced transaction; its Gets see its earlier writes.
 	State() storage.Client
 	// Leader is this replica's identity, for logs and status.
 	Leader() string

@@ -270,11 +270,15 @@ func testBalance(t *testing.T, b *backend) {
 	for _, id := range []string{"replica-a", "replica-b", "replica-c"} {
 		add(id)
 	}
-	settle := b.real(12 * b.tm.leaseDuration)
-	assertEventually(t, settle, func() error { return balanced(replicas, len(connectors), 1) })
+	started := time.Now()
+	assertEventually(t, b.real(10*b.tm.leaseDuration), func() error { return balanced(replicas, len(connectors), 1) })
+	t.Logf("3 replicas settled after %s", time.Since(started))
 	assertStays(t, b.real(2*b.tm.leaseDuration), func() error { return balanced(replicas, len(connectors), 0) })
+	joined := time.Now()
 	add("replica-d")
-	assertEventually(t, settle, func() error { return balanced(replicas, len(connectors), 1) })
+	// "Within a few lease durations".
+	assertEventually(t, b.real(5*b.tm.leaseDuration), func() error { return balanced(replicas, len(connectors), 1) })
+	t.Logf("replica-d took its share after %s (lease duration %s)", time.Since(joined), b.real(b.tm.leaseDuration))
 	assertStays(t, b.real(2*b.tm.leaseDuration), func() error { return balanced(replicas, len(connectors), 0) })
 }
 

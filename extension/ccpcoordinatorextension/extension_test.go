@@ -2,6 +2,7 @@ package ccpcoordinatorextension
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 	"go.uber.org/zap"
@@ -134,4 +136,19 @@ func TestJoinBeforeStart(t *testing.T) {
 	require.NoError(t, err)
 	_, err = ext.(coordination.Coordinator).Join(context.Background(), "ccp/okta")
 	assert.ErrorContains(t, err, "not started")
+}
+
+// A TLS setting that cannot load fails Start, naming the field.
+func TestExtensionEtcdTLSError(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	tlsCfg := configtls.NewDefaultClientConfig()
+	tlsCfg.CAFile = filepath.Join(t.TempDir(), "missing-ca.pem")
+	cfg.Etcd = configoptional.Some(EtcdConfig{Endpoints: []string{"127.0.0.1:2379"}, Prefix: "/p/", TLS: configoptional.Some(tlsCfg), Username: "u", Password: "hunter2"})
+	require.NoError(t, cfg.Validate())
+	ext, err := NewFactory().Create(context.Background(), extensiontest.NewNopSettings(NewFactory().Type()), cfg)
+	require.NoError(t, err)
+	err = ext.Start(context.Background(), &statusHost{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "etcd::tls")
+	assert.NotContains(t, err.Error(), "hunter2")
 }

@@ -66,6 +66,7 @@ generate: $(MDATAGEN)
 	cd receiver/ccphealthreceiver && $(MDATAGEN) metadata.yaml
 	cd exporter/azuremonitordcrexporter && $(MDATAGEN) metadata.yaml
 	cd extension/ccpstatusextension && $(MDATAGEN) metadata.yaml
+	cd extension/ccpcoordinatorextension && $(MDATAGEN) metadata.yaml
 
 # soak: 1,000,000 events per paging mode, every fault, an Azure incident and 5 kill -9 of the collector (about 17 minutes).
 soak: build

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,12 +85,13 @@ func vendor(t *testing.T, cfg vendorapi.Config) (*vendorapi.Server, string) {
 	return srv, ts.URL
 }
 
-// refuseForever refuses every push permanently (a processor that cannot handle the data).
-type refuseForever struct{ calls int }
+// refuseForever refuses every push permanently (a processor that cannot handle the data). Like
+// every consumer it is called concurrently (the receiver keeps parts in flight).
+type refuseForever struct{ calls atomic.Int64 }
 
-func (refuseForever) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+func (*refuseForever) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
 func (r *refuseForever) ConsumeLogs(context.Context, plog.Logs) error {
-	r.calls++
+	r.calls.Add(1)
 	return consumererror.NewPermanent(errors.New("cannot map this record"))
 }
 

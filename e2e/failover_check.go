@@ -227,6 +227,19 @@ func (c *HACluster) Check(cut time.Time, failedOver map[string]int, gap time.Dur
 // continues r with SIGCONT after pause. It returns the connectors r led when paused and r's
 // refused writes until then (for WaitFenced).
 func (c *HACluster) PauseWhilePolling(r *Replica, pause, waitLimit time.Duration) ([]string, FencedMark, error) {
+	return c.whilePolling(r, waitLimit, func() error {
+		if err := r.Pause(); err != nil {
+			return err
+		}
+		c.gate.releaseAll()
+		time.Sleep(pause)
+		return r.Resume()
+	})
+}
+
+// whilePolling holds r's next vendor request (waiting at most waitLimit for one), notes whom r
+// leads and its refused writes, runs fault and lets the emulator answer.
+func (c *HACluster) whilePolling(r *Replica, waitLimit time.Duration, fault func() error) ([]string, FencedMark, error) {
 	held, release := c.HoldNext(r.Name)
 	defer release()
 	select {
@@ -239,12 +252,7 @@ func (c *HACluster) PauseWhilePolling(r *Replica, pause, waitLimit time.Duration
 		return nil, FencedMark{}, err
 	}
 	mark := r.Fenced()
-	if err := r.Pause(); err != nil {
-		return nil, mark, err
-	}
-	release()
-	time.Sleep(pause)
-	return leads, mark, r.Resume()
+	return leads, mark, fault()
 }
 
 // FencedMark is how many state writes a replica had seen refused: counted by its current

@@ -232,22 +232,10 @@ func (g *holdGate) releaseAll() {
 // page and saves its position as a deposed leader, unless its next renewal tells it first. It
 // returns the connectors r led and r's refused writes until then (for WaitFenced).
 func (c *HACluster) DeposeWhilePolling(r *Replica, waitLimit time.Duration) ([]string, FencedMark, error) {
-	held, release := c.HoldNext(r.Name)
-	defer release()
-	select {
-	case <-held:
-	case <-time.After(waitLimit):
-		return nil, FencedMark{}, fmt.Errorf("%s made no vendor request within %s", r.Name, waitLimit)
-	}
-	leads, err := r.Leads()
-	if err != nil {
-		return nil, FencedMark{}, err
-	}
-	mark := r.Fenced()
-	if _, err := c.Etcd.Depose(EtcdPrefix+"election/", r.Name); err != nil {
-		return nil, mark, err
-	}
-	return leads, mark, nil
+	return c.whilePolling(r, waitLimit, func() error {
+		_, err := c.Etcd.Depose(EtcdPrefix+"election/", r.Name)
+		return err
+	})
 }
 
 // HoldNext holds the next vendor request of replica (on any connector): held is closed when

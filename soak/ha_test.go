@@ -116,8 +116,8 @@ func (h *haRun) pause() {
 	r := h.active()
 	o := h.c.Opts
 	d := o.Lease*3/2 + time.Duration(h.rng.Int64N(int64(o.Lease*3/2)))
-	h.faultAt = time.Now()
 	leads, mark, err := h.c.PauseWhilePolling(r, d, 90*time.Second)
+	h.faultAt = time.Now() // settling is timed from SIGCONT
 	if err != nil {
 		h.t.Errorf("pausing %s: %v", r.Name, err)
 		return
@@ -136,8 +136,8 @@ func (h *haRun) pause() {
 // depose revokes a random replica's leases in etcd while its vendor request is held.
 func (h *haRun) depose() {
 	r := h.active()
-	h.faultAt = time.Now()
 	leads, mark, err := h.c.DeposeWhilePolling(r, 90*time.Second)
+	h.faultAt = time.Now() // the leases were just revoked
 	if err != nil {
 		h.t.Errorf("deposing %s: %v", r.Name, err)
 		return

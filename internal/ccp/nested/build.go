@@ -297,8 +297,11 @@ func (b *builder) checkChild(n *node) error {
 	}
 	o := b.r.opts.Engine
 	o.HTTPClient, o.Auth = n.step.client, nil
-	if _, err := poller.New(def, o); err != nil {
+	eng, err := poller.New(def, o)
+	if err != nil {
 		return fmt.Errorf("%s: %w", n.step.Path, err)
 	}
+	// The step's engine, built once: each child call derives its own from it.
+	n.engine, n.response, n.timeFormat = eng, def.Response, def.Request.QueryTimeFormat
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/tidwall/sjson"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/definition"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/kql"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
@@ -213,7 +215,7 @@ func (x *expansion) call(ctx context.Context, n *node, row kql.Row) ([]string, e
 	if !x.r.confine(st, def) {
 		o.Auth = nil
 	}
-	eng, err := poller.New(def, o)
+	eng, err := n.engineFor(def, o)
 	if err != nil {
 		return nil, fmt.Errorf("nested step %s (%s): %w", st.ID, describeRow(row, n.used), err)
 	}
@@ -283,4 +285,14 @@ func attach(rec, name string, events []string) (string, error) {
 		return "", fmt.Errorf("child result is not valid JSON")
 	}
 	return sjson.SetRaw(t, sjsonkey.Path(name), val)
+}
+
+// engineFor derives the call's engine from the step's, which compiled the step's response
+// paths and time format once; a call whose filled definition changed them (a placeholder in
+// the response) gets an engine of its own.
+func (n *node) engineFor(def *definition.Definition, o poller.Options) (*poller.Engine, error) {
+	if n.engine != nil && def.Request.QueryTimeFormat == n.timeFormat && reflect.DeepEqual(def.Response, n.response) {
+		return n.engine.ForCall(def, o.Auth)
+	}
+	return poller.New(def, o)
 }

@@ -122,6 +122,10 @@ type node struct {
 	// tmpl is the step parsed once, its placeholders as written (nil: parse per call).
 	tmpl     *definition.Definition
 	children []*node
+	// engine is the step's engine, built once; response and timeFormat are what it compiled.
+	engine     *poller.Engine
+	response   definition.Response
+	timeFormat string
 }
 
 // New builds a Runner from the parent's resolved properties (any shape definition.Unwrap

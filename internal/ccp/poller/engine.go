@@ -152,7 +152,7 @@ type Engine struct {
 	pager      pager
 	limiter    *ratelimit.Limiter
 	pageLim    *ratelimit.Limiter
-	warnOnce   sync.Map
+	warnOnce   *sync.Map       // shared by the engines ForCall derives: a warning once per step
 	cmpWarned  map[string]bool // eventsJsonPaths whose non-numeric comparisons were logged this window
 	lastBody   int64           // size of the last page's decoded body, to read the next one at once
 	lastEvents int             // events of the last page, to split the next one in one pass
@@ -215,9 +215,50 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 		return nil, err
 	}
 	o.setDefaults()
+	e := &Engine{o: o, warnOnce: &sync.Map{}}
+	if err := e.setRequest(d); err != nil {
+		return nil, err
+	}
+	d = e.def
+	format := d.Request.QueryTimeFormat
+	if strings.TrimSpace(format) == "" {
+		format = o.DefaultTimeFormat
+	}
+	var err error
+	if e.tf, err = timefmt.Compile(format); err != nil {
+		return nil, fmt.Errorf("request.queryTimeFormat %q: %w", format, err)
+	}
+	if err := e.compileResponse(d); err != nil {
+		return nil, err
+	}
+	e.limiter = o.Limiter
+	if e.limiter == nil {
+		e.limiter = ratelimit.New(d.Request.RateLimitQPS)
+	}
+	return e, nil
+}
+
+// ForCall derives the engine of one call of a nested step from the step's engine e, built
+// once: d is the step's definition with this call's request filled in (URL, headers, query,
+// body); its response, paging and time format are the step's, so the compiled JSONPaths, time
+// format, rate limiter and warn-once memory are shared. a is the call's authenticator (nil
+// when the filled URL left the step's origin). The new engine has its own paging state.
+func (e *Engine) ForCall(d *definition.Definition, a auth.Authenticator) (*Engine, error) {
+	n := &Engine{o: e.o, tf: e.tf, events: e.events, rootPath: e.rootPath, wholeBody: e.wholeBody,
+		status: e.status, limiter: e.limiter, warnOnce: e.warnOnce}
+	n.o.Auth = a
+	if err := n.setRequest(d); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// setRequest takes the definition's endpoint: the origin credentials are confined to, the
+// client that refuses redirects off it, and the pager and page rate of its requests.
+func (e *Engine) setRequest(d *definition.Definition) error {
 	u, err := url.Parse(d.Request.APIEndpoint)
 	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, fmt.Errorf("request.apiEndpoint %q: not an absolute http(s) URL", redactURL(d.Request.APIEndpoint))
+		return fmt.Errorf("request.apiEndpoint %q: not an absolute http(s) URL", redactURL(d.Request.APIEndpoint))
 	}
 	if strings.Contains(u.Path, "/.") {
 		// Remove dot segments ("https://api.github.com/../org/audit-log" in Microsoft's own
@@ -227,18 +268,20 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 		dd.Request.APIEndpoint = clean.String()
 		d = &dd
 	}
-	e := &Engine{def: d, o: o, apiHost: strings.ToLower(u.Host), origin: origin.Of(u)}
+	e.def, e.apiHost, e.origin = d, strings.ToLower(u.Host), origin.Of(u)
 	// Credentials never follow a redirect to another scheme, host or port (never https to http).
-	c := *o.HTTPClient
+	c := *e.o.HTTPClient
 	c.CheckRedirect = origin.CheckRedirect(e.origin, 10)
 	e.client = &c
-	format := d.Request.QueryTimeFormat
-	if strings.TrimSpace(format) == "" {
-		format = o.DefaultTimeFormat
+	if e.pager, err = newPager(d, pagingOptions{OffsetMode: e.o.OffsetMode, OffsetSendZero: e.o.OffsetSendZero}); err != nil {
+		return err
 	}
-	if e.tf, err = timefmt.Compile(format); err != nil {
-		return nil, fmt.Errorf("request.queryTimeFormat %q: %w", format, err)
-	}
+	e.pageLim = ratelimit.New(d.Request.PaginatedCallsPerSecond)
+	return nil
+}
+
+// compileResponse compiles the events and success-status JSONPaths.
+func (e *Engine) compileResponse(d *definition.Definition) error {
 	e.wholeBody = len(d.Response.EventsJSONPaths) > 0
 	for _, p := range d.Response.EventsJSONPaths {
 		if strings.TrimSpace(p) != "" {
@@ -253,25 +296,18 @@ func New(d *definition.Definition, o Options) (*Engine, error) {
 		}
 		c, err := compilePath(p)
 		if err != nil {
-			return nil, fmt.Errorf("response.eventsJsonPaths %q: %w", p, err)
+			return fmt.Errorf("response.eventsJsonPaths %q: %w", p, err)
 		}
 		e.events = append(e.events, c)
 		e.rootPath = append(e.rootPath, false)
 	}
 	if d.Response.SuccessStatusJSONPath != "" && d.Response.SuccessStatusValue != "" {
+		var err error
 		if e.status, err = compilePath(d.Response.SuccessStatusJSONPath); err != nil {
-			return nil, fmt.Errorf("response.successStatusJsonPath %q: %w", d.Response.SuccessStatusJSONPath, err)
+			return fmt.Errorf("response.successStatusJsonPath %q: %w", d.Response.SuccessStatusJSONPath, err)
 		}
 	}
-	if e.pager, err = newPager(d, pagingOptions{OffsetMode: o.OffsetMode, OffsetSendZero: o.OffsetSendZero}); err != nil {
-		return nil, err
-	}
-	e.limiter = o.Limiter
-	if e.limiter == nil {
-		e.limiter = ratelimit.New(d.Request.RateLimitQPS)
-	}
-	e.pageLim = ratelimit.New(d.Request.PaginatedCallsPerSecond)
-	return e, nil
+	return nil
 }
 
 // warnedOnce reports whether key was seen before, remembering it.

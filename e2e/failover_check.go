@@ -190,11 +190,12 @@ type HAReport struct {
 }
 
 // Check measures the run: events before cut missing, duplicates, and overlaps (gap as in
-// vendorapi's Overlaps); failedOver (how often each connector's leader was killed, paused or
-// deposed) is reported. It returns the report and what breaks the guarantees: a missing event;
-// more than one page delivered twice per change of the polling replica (a fault, or a leader
-// letting a connector go to balance the load; a connector whose poller never changed has
-// none); two replicas polling one connector at once for longer than the renew deadline.
+// vendorapi's Overlaps). It returns the report and what breaks the guarantees: a missing event;
+// more than one page delivered twice per failover, counted per connector as the faults on its
+// leader (failedOver: kills, pauses, deposes; the same replica may lead again after one) plus
+// the changes of the replica polling it (Handovers: faults, and leaders letting a connector go
+// to balance the load), so a connector that never failed over has none; two replicas polling
+// one connector at once for longer than the renew deadline.
 func (c *HACluster) Check(cut time.Time, failedOver map[string]int, gap time.Duration) (HAReport, []string) {
 	rep := HAReport{Cut: cut, Missing: c.Missing(cut), Duplicates: c.Duplicates(), FailedOver: failedOver,
 		Handovers: c.Handovers(), Overlaps: c.Overlaps(gap)}
@@ -207,8 +208,9 @@ func (c *HACluster) Check(cut time.Time, failedOver map[string]int, gap time.Dur
 	}
 	for i := range c.Opts.Connectors {
 		conn := c.Connector(i)
-		if d, limit := rep.Duplicates[conn], rep.Handovers[conn]*c.Opts.PageSize; d > limit {
-			problems = append(problems, fmt.Sprintf("%s: %d duplicates, more than one page (%d) per change of its poller (%d)", conn, d, c.Opts.PageSize, rep.Handovers[conn]))
+		failovers := failedOver[conn] + rep.Handovers[conn]
+		if d, limit := rep.Duplicates[conn], failovers*c.Opts.PageSize; d > limit {
+			problems = append(problems, fmt.Sprintf("%s: %d duplicates, more than one page (%d) per failover (%d)", conn, d, c.Opts.PageSize, failovers))
 		}
 	}
 	for _, ov := range rep.Overlaps {

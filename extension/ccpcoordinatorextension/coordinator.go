@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -111,12 +111,7 @@ func (c *coordinator) tick() {
 func (c *coordinator) self() member {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	names := make([]string, 0, len(c.joined))
-	for n := range c.joined {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return member{Identity: c.identity, Connectors: names, Leading: len(c.terms)}
+	return member{Identity: c.identity, Connectors: slices.Sorted(maps.Keys(c.joined)), Leading: len(c.terms)}
 }
 
 // fewestOthersLocked is the smallest number of leaderships another live replica published;
@@ -215,10 +210,5 @@ func (c *coordinator) Join(_ context.Context, connector string) (coordination.Ca
 func (c *coordinator) leading() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	names := make([]string, 0, len(c.terms))
-	for n := range c.terms {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(c.terms))
 }

@@ -146,6 +146,26 @@ func testRestart(t *testing.T, batch int) {
 }
 
 func TestRefusedPageIsRetriedAndCheckpointHeld(t *testing.T) {
+	// One part at a time: a refused part is the only thing sent again.
+	s := refusedThenAll(t, 1)
+	for id, n := range s.ids {
+		require.Equal(t, 1, n, "%s: a refused page is not counted as delivered, the rest exactly once per attempt", id)
+	}
+}
+
+// With parts in flight together (the default), the parts handed over after a refused one may
+// have been accepted already; the retry starts at the refused part, so they are sent again:
+// at most max_in_flight parts, never a gap.
+func TestRefusedPartWithPartsInFlight(t *testing.T) {
+	s := refusedThenAll(t, defaultMaxInFlight)
+	unique, total := s.count()
+	assert.Equal(t, 300, unique)
+	assert.LessOrEqual(t, total-unique, defaultMaxInFlight*40, "duplicates beyond the parts in flight")
+}
+
+// refusedThenAll polls 300 events in parts of 40 into a sink that refuses its first three
+// pushes, and waits for all of them.
+func refusedThenAll(t *testing.T, inFlight int) *sink {
 	end := time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)
 	srv := vendorapi.New(vendorapi.Config{Events: 300, Span: time.Hour, End: end,
 		Auth: vendorapi.AuthAPIKey, APIKey: "k", APIKeyHeader: "X-Api-Key", Paging: vendorapi.PagingNextPageToken, PageSize: 100})
@@ -154,13 +174,12 @@ func TestRefusedPageIsRetriedAndCheckpointHeld(t *testing.T) {
 	cfg := testConfig(ts.URL)
 	cfg.MaxRetryBackoff = 10 * time.Millisecond
 	cfg.ConsumeBatchSize = 40 // a refused part mid-page resumes at that part
+	cfg.MaxInFlight = inFlight
 	s := &sink{ids: map[string]int{}, refuse: 3}
 	r := startReceiver(t, cfg, s, componenttest.NewNopHost())
 	waitFor(t, "all events after the refusal", func() bool { u, _ := s.count(); return u == 300 })
 	require.NoError(t, r.Shutdown(context.Background()))
-	for id, n := range s.ids {
-		require.Equal(t, 1, n, "%s: a refused page is not counted as delivered, the rest exactly once per attempt", id)
-	}
+	return s
 }
 
 func TestAddOnAttributesOnEveryEvent(t *testing.T) {

@@ -228,7 +228,7 @@ func TestHandoverSavesPositionsInOrder(t *testing.T) {
 	_, _ = r.tracker.Restore(ctx)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	w := window.Window{Start: t0, End: t0.Add(time.Minute)}
-	h := r.newHandover(w, r.tracker.Begin(w))
+	h := r.newHandover(r.tracker.Begin(w))
 	saved := func() *checkpoint.Partial {
 		st, _, err := checkpoint.New(client).Load(ctx)
 		require.NoError(t, err)

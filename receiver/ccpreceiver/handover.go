@@ -6,7 +6,6 @@ import (
 
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/checkpoint"
 	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/poller"
-	"github.com/otelcol-ccp/otelcol-ccp/internal/ccp/window"
 )
 
 // handover hands the parts of a window's pages to the pipeline, up to max_in_flight at once,
@@ -31,7 +30,7 @@ type ticket struct {
 	err  error
 }
 
-func (r *ccpReceiver) newHandover(_ window.Window, at checkpoint.Position) *handover {
+func (r *ccpReceiver) newHandover(at checkpoint.Position) *handover {
 	return &handover{r: r, slots: make(chan struct{}, r.maxInFlight()), pagePos: at.Resume, skip: at.Skip}
 }
 

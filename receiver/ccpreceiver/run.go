@@ -105,7 +105,7 @@ func (r *ccpReceiver) pollWindow(ctx context.Context, w window.Window) error {
 	at := r.tracker.Begin(w)
 	r.window = w
 	r.conn.Begin(w.Start, w.End)
-	h := r.newHandover(w, at)
+	h := r.newHandover(at)
 	cursor, err := r.poller.PollWindow(ctx, w, r.tracker.Cursor(), at.Resume, h.deliver)
 	if herr := h.wait(); err == nil {
 		err = herr

@@ -64,3 +64,36 @@ func TestForCallSharesCompiledPartsNotState(t *testing.T) {
 	assert.Contains(t, paths[0], "/users/a")
 	assert.Contains(t, paths[2], "/users/0")
 }
+
+// keyAuth puts a secret header on every request it is asked to authenticate.
+type keyAuth struct{}
+
+func (keyAuth) Apply(_ context.Context, req *http.Request) error {
+	req.Header.Set("X-Key", "secret-key")
+	return nil
+}
+func (keyAuth) Invalidate() {}
+
+// A call's engine confines credentials to the call's own origin: a redirect elsewhere is not
+// followed with them, even though the step's engine was built for another endpoint.
+func TestForCallKeepsCredentialsOnTheCallsOrigin(t *testing.T) {
+	var leaked []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked = append(leaked, r.Header.Get("X-Key"))
+		_, _ = w.Write([]byte(`{"data":[]}`))
+	}))
+	defer other.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/stolen", http.StatusFound)
+	}))
+	defer api.Close()
+	step, err := New(parseDef(t, api.URL+"/users/0"), Options{HTTPClient: api.Client(), Auth: keyAuth{}})
+	require.NoError(t, err)
+	call, err := step.ForCall(parseDef(t, api.URL+"/users/a"), keyAuth{})
+	require.NoError(t, err)
+	w := window.Window{Start: t0, End: t0.Add(5 * 60e9)}
+	_, _ = call.PollWindow(context.Background(), w, "", "", func(context.Context, Page) error { return nil })
+	for _, k := range leaked {
+		assert.Empty(t, k, "the credential followed a redirect to another origin")
+	}
+}
